@@ -1,0 +1,20 @@
+import type { Config } from '../config/schema.js';
+import { IpperError } from '../errors.js';
+import { findRecord, toNetworkJson } from '../inspect/format.js';
+import { listRecords } from '../store/records.js';
+import type { CliIo } from './io.js';
+
+export function inspectCommand(args: readonly string[], config: Config, io: CliIo): number {
+  const records = listRecords(config.stateDir).filter((record) => record.phase === 'active');
+  if (args[0] === '--all') {
+    io.stdout(`${JSON.stringify(records.map(toNetworkJson), null, 2)}\n`);
+    return 0;
+  }
+  const id = args[0];
+  if (id === undefined || args.length > 1) throw new IpperError('USAGE', 'usage: ipper inspect <id> | --all');
+  const record = findRecord(records, id);
+  if (record === 'ambiguous') throw new IpperError('NOT_FOUND', `"${id}" matches more than one container; give the full id`);
+  if (record === undefined) throw new IpperError('NOT_FOUND', `no container "${id}" attached by ipper`);
+  io.stdout(`${JSON.stringify(toNetworkJson(record), null, 2)}\n`);
+  return 0;
+}

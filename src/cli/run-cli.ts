@@ -1,0 +1,58 @@
+// Argument dispatch. Returns the exit code; only this level catches everything and prints one line.
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { IpperError, toIpperError } from '../errors.js';
+import { createLogger, silentLogger, type Logger } from '../log/logger.js';
+import { runSupervisor } from '../supervisor/daemon.js';
+import { hookCommand } from './hook.js';
+import { inspectCommand } from './inspect.js';
+import type { CliIo } from './io.js';
+
+declare const __IPPER_VERSION__: string | undefined;
+export const VERSION = typeof __IPPER_VERSION__ === 'string' ? __IPPER_VERSION__ : '0.0.0-dev';
+
+export const HELP = `ipper ${VERSION}: one IP address per container on the host's LAN, by DHCP.
+
+Usage:
+  ipper hook [createRuntime|poststop]   OCI hook; the OCI state on stdin
+  ipper inspect <id>|--all              the container's network as JSON
+  ipper supervisor                      run the per-host supervisor (started on demand)
+  ipper --version | --help
+
+Config: $IPPER_CONFIG or /etc/ipper/config.json (missing file: all defaults).
+`;
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let log: Logger = silentLogger;
+  try {
+    const [command, ...args] = argv;
+    if (command === '--version' || command === '-v' || command === 'version') {
+      io.stdout(`${VERSION}\n`);
+      return 0;
+    }
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout(HELP);
+      return command === undefined ? 64 : 0;
+    }
+    const config: Config = loadConfig(io.env);
+    const configPath = io.env['IPPER_CONFIG'] || undefined;
+    switch (command) {
+      case 'hook':
+        log = createLogger({ file: config.logFile, level: config.logLevel, name: 'hook', warn: io.stderr });
+        return await hookCommand(args, { config, configPath, log, io });
+      case 'inspect':
+        return inspectCommand(args, config, io);
+      case 'supervisor':
+        if (args.length > 0) throw new IpperError('USAGE', 'usage: ipper supervisor');
+        await runSupervisor(config);
+        return 0;
+      default:
+        throw new IpperError('USAGE', `unknown command "${command}" (see ipper --help)`);
+    }
+  } catch (error) {
+    const failure = toIpperError(error);
+    log.error({ err: error, code: failure.code }, failure.message);
+    io.stderr(`ipper: ${failure.message.replace(/\s*\n\s*/g, ' ')} [${failure.code}]\n`);
+    return failure.exitCode;
+  }
+}

@@ -1,0 +1,100 @@
+// Links on the host: the bridge, and the veth pair of each container (the only code touching them).
+import { IpperError } from '../errors.js';
+import { run } from '../sys/exec.js';
+import { toolPath } from '../sys/tools.js';
+import { inNetns } from './netns.js';
+
+export interface BridgeInfo {
+  name: string;
+  mtu: number;
+  mac: string;
+  up: boolean;
+  ipv4: string | undefined;
+}
+
+interface IpLinkJson {
+  ifname?: string;
+  mtu?: number;
+  address?: string;
+  flags?: string[];
+  linkinfo?: { info_kind?: string };
+  addr_info?: { family?: string; local?: string }[];
+}
+
+/** Parses `ip -j -d addr show dev <bridge>`; pure. */
+export function parseBridgeInfo(name: string, json: string): BridgeInfo {
+  const links = JSON.parse(json) as IpLinkJson[];
+  const link = links[0];
+  if (link === undefined) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${name}" does not exist`);
+  if (link.linkinfo?.info_kind !== 'bridge') throw new IpperError('BRIDGE_NOT_FOUND', `"${name}" exists but is not a bridge`);
+  return {
+    name,
+    mtu: link.mtu ?? 1500,
+    mac: (link.address ?? '').toLowerCase(),
+    up: link.flags?.includes('UP') ?? false,
+    ipv4: link.addr_info?.find((addr) => addr.family === 'inet')?.local,
+  };
+}
+
+export async function getBridgeInfo(name: string): Promise<BridgeInfo> {
+  try {
+    const { stdout } = await run(toolPath('ip'), ['-j', '-d', 'addr', 'show', 'dev', name]);
+    return parseBridgeInfo(name, stdout);
+  } catch (error) {
+    if (error instanceof IpperError && error.code === 'COMMAND_FAILED' && /does not exist/.test(error.message)) {
+      throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${name}" does not exist`);
+    }
+    throw error;
+  }
+}
+
+export interface VethSpec {
+  hostVeth: string;
+  bridge: string;
+  mtu: number;
+  containerPid: number;
+  containerInterface: string;
+  mac: string;
+}
+
+/**
+ * One netlink request makes the pair: the container end is created straight inside the
+ * container's namespace under its final name, the host end joins the bridge already up.
+ */
+export async function createVeth(spec: VethSpec): Promise<void> {
+  const mtu = String(spec.mtu);
+  await run(toolPath('ip'), [
+    'link', 'add', spec.hostVeth, 'mtu', mtu, 'master', spec.bridge, 'up',
+    'type', 'veth', 'peer', 'name', spec.containerInterface, 'address', spec.mac, 'mtu', mtu, 'netns', String(spec.containerPid),
+  ]);
+  // The kernel refuses "up" for a peer at creation, so the container end is raised from inside.
+  const raise = inNetns(spec.containerPid, [toolPath('ip'), 'link', 'set', spec.containerInterface, 'up']);
+  await run(raise.file, raise.args);
+}
+
+/** Deletes a host link (its veth peer goes with it); a link already gone is success. */
+export async function deleteLink(name: string): Promise<void> {
+  try {
+    await run(toolPath('ip'), ['link', 'del', name]);
+  } catch (error) {
+    if (error instanceof IpperError && /Cannot find device|does not exist/.test(error.message)) return;
+    throw error;
+  }
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  try {
+    await run(toolPath('ip'), ['link', 'show', 'dev', name]);
+    return true;
+  } catch (error) {
+    if (error instanceof IpperError && /does not exist|Cannot find device/.test(error.message)) return false;
+    throw error;
+  }
+}
+
+/** Runs `ip -4 -batch -` inside the namespace of `pid`: one process for a whole configuration. */
+export async function ipBatchInNetns(pid: number, commands: readonly string[]): Promise<void> {
+  if (commands.length === 0) return;
+  const command = inNetns(pid, [toolPath('ip'), '-4', '-batch', '-']);
+  await run(command.file, command.args, { input: `${commands.join('\n')}\n` });
+}

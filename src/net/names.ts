@@ -1,0 +1,37 @@
+// Names derived from container ids: pure, deterministic, property-tested.
+import { createHash } from 'node:crypto';
+
+/** Linux interface names: 1 to 15 bytes, no "/", no whitespace, not "." or "..". */
+export const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+export function isValidInterfaceName(name: string): boolean {
+  return INTERFACE_NAME.test(name) && name !== '.' && name !== '..';
+}
+
+/** Prefix of every host-side veth ipper makes; garbage collection relies on it. */
+export const HOST_VETH_PREFIX = 'ipr';
+
+/**
+ * Host end of a container's veth: "ipr" + 12 hex digits of sha256(id). Deterministic, so poststop
+ * and garbage collection find it from the id alone; hashed, because ids sharing a long prefix
+ * (web-1, web-2) must not collide in 15 bytes.
+ */
+export function hostVethName(containerId: string): string {
+  return HOST_VETH_PREFIX + createHash('sha256').update(containerId).digest('hex').slice(0, 12);
+}
+
+/** The container's short id, as Docker and Podman print it. */
+export function shortId(containerId: string): string {
+  return containerId.slice(0, 12);
+}
+
+/** A DNS label: letters, digits and hyphens, 1 to 63 bytes, no hyphen at either end. */
+export const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** The default DHCP hostname: the short id, made into a DNS label where the id holds other characters. */
+export function defaultHostname(containerId: string): string {
+  const label = shortId(containerId)
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return label === '' ? 'container' : label;
+}

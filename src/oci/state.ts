@@ -1,0 +1,55 @@
+// The OCI state a runtime writes on a hook's stdin (runtime-spec "State"), validated before use.
+import { z } from 'zod';
+import { IpperError } from '../errors.js';
+import { formatZodIssue } from '../config/zod-format.js';
+
+/** runc's rule for container ids, so an id is always safe as a file name and a log field. */
+export const containerIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(1024, 'must be at most 1024 characters')
+  .regex(/^[A-Za-z0-9_+.-]+$/, 'may hold only letters, digits and _ + . -')
+  .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."');
+
+export const ociStateSchema = z.object({
+  ociVersion: z.string().regex(/^1\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a 1.x.y version'),
+  id: containerIdSchema,
+  status: z.enum(['creating', 'created', 'running', 'stopped']),
+  pid: z.number().int().min(1).max(4_194_304).optional(),
+  bundle: z.string().optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+export type OciState = z.infer<typeof ociStateSchema>;
+export type HookStage = 'createRuntime' | 'poststop';
+
+export function parseOciState(text: string): OciState {
+  if (text.trim() === '') throw new IpperError('INVALID_OCI_STATE', 'OCI state on stdin is empty');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new IpperError('INVALID_OCI_STATE', `OCI state on stdin is not valid JSON: ${(error as Error).message}`);
+  }
+  const result = ociStateSchema.safeParse(json);
+  if (!result.success) {
+    throw new IpperError('INVALID_OCI_STATE', `invalid OCI state: ${formatZodIssue(result.error)}`);
+  }
+  return result.data;
+}
+
+/** The stage named on the command line wins; otherwise the state's status tells it (crun sends "created"). */
+export function resolveStage(argument: string | undefined, state: OciState): HookStage {
+  if (argument !== undefined) {
+    if (argument === 'createRuntime' || argument === 'poststop') {
+      if (argument === 'createRuntime' && !(state.status === 'creating' || state.status === 'created')) {
+        throw new IpperError('USAGE', `createRuntime with status "${state.status}": expected "creating" or "created"`);
+      }
+      return argument;
+    }
+    throw new IpperError('USAGE', `unknown hook stage "${argument}": expected createRuntime or poststop`);
+  }
+  if (state.status === 'creating' || state.status === 'created') return 'createRuntime';
+  if (state.status === 'stopped') return 'poststop';
+  throw new IpperError('USAGE', `cannot tell the hook stage from status "${state.status}": name it (createRuntime or poststop)`);
+}

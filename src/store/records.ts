@@ -1,0 +1,82 @@
+// One record per container in <stateDir>/containers: what poststop and garbage collection need,
+// since poststop's OCI state carries no pid.
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { z } from 'zod';
+import { leaseSchema } from '../dhcp/lease.js';
+import { ensurePrivateDir, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
+
+const identitySchema = z.object({ pid: z.number().int().positive(), startTime: z.number().int().nonnegative() });
+
+export const recordSchema = z.object({
+  version: z.literal(1),
+  id: z.string(),
+  hostname: z.string(),
+  bridge: z.string(),
+  interface: z.string(),
+  hostVeth: z.string(),
+  mac: z.string(),
+  container: identitySchema,
+  netnsInode: z.number().int().positive(),
+  /** attaching: links may be half made; active: handed to the supervisor's client. */
+  phase: z.enum(['attaching', 'active']),
+  /** The DHCP client and the token that tags its events. */
+  client: identitySchema.extend({ token: z.string() }).nullable(),
+  lease: leaseSchema.nullable(),
+  createdAt: z.string(),
+});
+
+export type ContainerRecord = z.infer<typeof recordSchema>;
+
+export function containersDir(stateDir: string): string {
+  return `${stateDir}/containers`;
+}
+
+/** File name stem for an id: the id itself (already restricted to [A-Za-z0-9_+.-]) unless too long. */
+export function fileStem(id: string): string {
+  return id.length <= 200 ? id : createHash('sha256').update(id).digest('hex');
+}
+
+export function recordPath(stateDir: string, id: string): string {
+  return `${containersDir(stateDir)}/${fileStem(id)}.json`;
+}
+
+export function readRecord(stateDir: string, id: string): ContainerRecord | undefined {
+  return parseRecordText(readFileNoFollow(recordPath(stateDir, id)));
+}
+
+function parseRecordText(text: string | undefined): ContainerRecord | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const result = recordSchema.safeParse(JSON.parse(text));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeRecord(stateDir: string, record: ContainerRecord): void {
+  ensurePrivateDir(containersDir(stateDir));
+  writeFileAtomic(recordPath(stateDir, record.id), `${JSON.stringify(record)}\n`);
+}
+
+export function removeRecord(stateDir: string, id: string): void {
+  removeFile(recordPath(stateDir, id));
+}
+
+/** Every readable record; unreadable files are skipped (garbage collection deals with them). */
+export function listRecords(stateDir: string): ContainerRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(containersDir(stateDir));
+  } catch {
+    return [];
+  }
+  const records: ContainerRecord[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const record = parseRecordText(readFileNoFollow(`${containersDir(stateDir)}/${name}`));
+    if (record !== undefined) records.push(record);
+  }
+  return records;
+}

@@ -1,0 +1,83 @@
+// The hook's side of the socket: send one request, starting the supervisor first if none answers.
+import { createConnection } from 'node:net';
+import { IpperError, isErrnoCode } from '../errors.js';
+import { formatZodIssue } from '../config/zod-format.js';
+import { spawnDetached } from '../sys/exec.js';
+import { supervisorPaths } from './paths.js';
+import { LOCK_STALE_MS } from './lock-timing.js';
+import { replySchema, type Reply, type Request } from './protocol.js';
+
+export interface ConnectOptions {
+  stateDir: string;
+  /** argv that starts `ipper supervisor` (this very binary). */
+  supervisorCommand: readonly string[];
+  /** Environment for a supervisor started on demand (IPPER_CONFIG). */
+  supervisorEnv: Record<string, string>;
+  /** Total time for the request, supervisor start included. */
+  timeoutMs: number;
+}
+
+/** How long a hook waits for an on-demand supervisor: a crashed one's lock goes stale first. */
+export const SUPERVISOR_START_MS = LOCK_STALE_MS + 5000;
+
+export async function requestSupervisor(request: Request, options: ConnectOptions): Promise<Reply & { ok: true }> {
+  const socketPath = supervisorPaths(options.stateDir).socket;
+  const deadline = Date.now() + options.timeoutMs;
+  let started = false;
+  let delayMs = 2;
+  for (;;) {
+    try {
+      const reply = await exchange(socketPath, request, deadline - Date.now());
+      if (!reply.ok) throw new IpperError(reply.code as never, reply.message);
+      return reply;
+    } catch (error) {
+      if (!(isErrnoCode(error, 'ENOENT') || isErrnoCode(error, 'ECONNREFUSED'))) throw error;
+      if (!started) {
+        startSupervisor(options);
+        started = true;
+      }
+      if (Date.now() + delayMs > deadline) {
+        throw new IpperError('SUPERVISOR_UNAVAILABLE', `the ipper supervisor did not answer on ${socketPath} (see its log)`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs = Math.min(50, delayMs * 2);
+    }
+  }
+}
+
+function startSupervisor(options: ConnectOptions): void {
+  const [file, ...args] = options.supervisorCommand;
+  if (file === undefined) throw new IpperError('INTERNAL', 'no supervisor command');
+  spawnDetached(file, [...args], { env: options.supervisorEnv, outputFd: 'ignore' });
+}
+
+function exchange(socketPath: string, request: Request, timeoutMs: number): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(socketPath);
+    let data = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new IpperError('SUPERVISOR_UNAVAILABLE', `the ipper supervisor did not reply within ${Math.round(timeoutMs)} ms`));
+    }, Math.max(1, timeoutMs));
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      try {
+        const parsed = replySchema.safeParse(JSON.parse(data));
+        if (parsed.success) resolve(parsed.data);
+        else reject(new IpperError('SUPERVISOR_UNAVAILABLE', `unexpected reply from the supervisor: ${formatZodIssue(parsed.error)}`));
+      } catch {
+        reject(new IpperError('SUPERVISOR_UNAVAILABLE', 'the supervisor closed the connection without a reply'));
+      }
+    });
+  });
+}

@@ -1,0 +1,63 @@
+// `ipper supervisor`: one per host, kept single by a lock file in the state directory.
+import { closeSync, openSync } from 'node:fs';
+import lockfile from 'proper-lockfile';
+import type { Config } from '../config/schema.js';
+import { EVENT_SCRIPT } from '../dhcp/udhcpc.js';
+import { IpperError, isErrnoCode } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import { ensurePrivateDir, removeFile, writeFileAtomic } from '../sys/fs.js';
+import { supervisorPaths } from './paths.js';
+import { listen } from './server.js';
+import { EventSpool } from './spool.js';
+import { LOCK_STALE_MS } from './lock-timing.js';
+import { Supervisor } from './supervisor.js';
+
+
+/** Runs until SIGTERM. Returns false at once when another supervisor holds the lock. */
+export async function runSupervisor(config: Config): Promise<boolean> {
+  const paths = supervisorPaths(config.stateDir);
+  ensurePrivateDir(paths.stateDir);
+  ensurePrivateDir(paths.eventsDir);
+  ensurePrivateDir(paths.clientLogsDir);
+  closeSync(openSync(paths.lockTarget, 'a', 0o600));
+  const log = createLogger({ file: config.logFile, level: config.logLevel, name: 'supervisor', reopenOnHangup: true });
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(paths.lockTarget, {
+      realpath: false,
+      stale: LOCK_STALE_MS,
+      update: 1000,
+      retries: { retries: 8, minTimeout: 200, maxTimeout: 1000, factor: 1.5 },
+      onCompromised: (error) => {
+        log.fatal({ err: error }, 'supervisor lock lost; exiting so that only one supervisor runs');
+        process.exit(1);
+      },
+    });
+  } catch (error) {
+    if (isErrnoCode(error, 'ELOCKED')) return false;
+    throw new IpperError('LOCK_TIMEOUT', `cannot lock ${paths.lockTarget}: ${(error as Error).message}`, { cause: error });
+  }
+  writeFileAtomic(paths.eventScript, EVENT_SCRIPT, 0o700);
+  writeFileAtomic(paths.pidFile, `${process.pid}\n`, 0o644);
+  const supervisor = new Supervisor({ paths, log, hostAddress: config.hostAddress });
+  await supervisor.adopt();
+  const spool = new EventSpool(paths.eventsDir, (event) => supervisor.handleEvent(event), log);
+  spool.start();
+  const server = await listen(paths.socket, supervisor, log);
+  const gc = setInterval(() => void supervisor.collectGarbage(), config.gcIntervalMs);
+  log.info({ stateDir: paths.stateDir, containers: supervisor.size }, 'supervisor started');
+
+  // SIGTERM leaves every client running: containers keep their leases across an upgrade.
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'supervisor stopping; DHCP clients keep running');
+    clearInterval(gc);
+    spool.stop();
+    server.close();
+    removeFile(paths.socket);
+    removeFile(paths.pidFile);
+    void release().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return true;
+}

@@ -1,0 +1,66 @@
+// The supervisor's unix socket: one JSON request line in, one JSON reply line out.
+import { chmodSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { toIpperError } from '../errors.js';
+import { formatZodIssue } from '../config/zod-format.js';
+import type { Logger } from '../log/logger.js';
+import { removeFile } from '../sys/fs.js';
+import { MAX_LINE_BYTES, requestSchema, type Reply, type Request } from './protocol.js';
+import type { Supervisor } from './supervisor.js';
+
+export function listen(socketPath: string, supervisor: Supervisor, log: Logger): Promise<Server> {
+  removeFile(socketPath); // a socket file left by a dead supervisor; we hold the lock
+  const server = createServer((socket) => serve(socket, supervisor, log));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      chmodSync(socketPath, 0o600);
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function serve(socket: Socket, supervisor: Supervisor, log: Logger): void {
+  const abort = new AbortController();
+  let buffered = '';
+  let handled = false;
+  socket.setEncoding('utf8');
+  socket.on('error', () => undefined);
+  socket.on('close', () => abort.abort());
+  socket.on('data', (chunk: string) => {
+    if (handled) return;
+    buffered += chunk;
+    const newline = buffered.indexOf('\n');
+    if (newline < 0 && buffered.length <= MAX_LINE_BYTES) return;
+    handled = true;
+    void answer(buffered.slice(0, newline < 0 ? MAX_LINE_BYTES : newline), supervisor, abort.signal, log).then((reply) => {
+      if (!socket.destroyed) socket.end(`${JSON.stringify(reply)}\n`);
+    });
+  });
+}
+
+async function answer(line: string, supervisor: Supervisor, abort: AbortSignal, log: Logger): Promise<Reply> {
+  let request: Request;
+  try {
+    const parsed = requestSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) return { ok: false, code: 'INVALID_REQUEST', message: `invalid request: ${formatZodIssue(parsed.error)}` };
+    request = parsed.data;
+  } catch {
+    return { ok: false, code: 'INVALID_REQUEST', message: 'request is not one line of JSON' };
+  }
+  try {
+    switch (request.op) {
+      case 'attach':
+        return { ok: true, record: await supervisor.attach(request, abort) };
+      case 'detach':
+        return { ok: true, released: await supervisor.detach(request.id) };
+      case 'status':
+        return { ok: true, pid: process.pid, containers: supervisor.size };
+    }
+  } catch (error) {
+    const failure = toIpperError(error);
+    if (failure.code === 'INTERNAL') log.error({ err: error }, 'request failed');
+    return { ok: false, code: failure.code, message: failure.message };
+  }
+}

@@ -1,0 +1,339 @@
+// The per-host supervisor's state: every attached container, its DHCP client and its lease.
+// Single-threaded and single-instance, so its in-memory maps are the host lock for MACs and ids.
+import { readFileSync, statSync } from 'node:fs';
+import { leaseCommands, deconfigCommands } from '../dhcp/apply.js';
+import { diagnoseLeaseTimeout } from '../dhcp/diagnose.js';
+import { parseLeaseFields, type Lease } from '../dhcp/lease.js';
+import type { ClientEvent } from '../dhcp/udhcpc.js';
+import { IpperError, toIpperError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns } from '../net/links.js';
+import { generateUniqueMac } from '../net/mac.js';
+import { hostVethName } from '../net/names.js';
+import { removeRecord, writeRecord, listRecords, type ContainerRecord } from '../store/records.js';
+import { removeFile } from '../sys/fs.js';
+import { isAlive, readNetnsInode, readStartTime } from '../sys/proc.js';
+import { adoptClient, clientLogPath, startClient, stopClient, type ClientHandle } from './clients.js';
+import type { SupervisorPaths } from './paths.js';
+import type { AttachRequest } from './protocol.js';
+
+export interface SupervisorOptions {
+  paths: SupervisorPaths;
+  log: Logger;
+  /** IPv4 whose last three octets go into generated MACs; default: the bridge's address. */
+  hostAddress: string | undefined;
+}
+
+interface Entry {
+  record: ContainerRecord;
+  client: ClientHandle | undefined;
+  /** This client incarnation has bound once: until then a deconfig must not drop the old address. */
+  clientBound: boolean;
+  stopping: Promise<void> | undefined;
+  restartDelayMs: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  leaseWaiters: Set<() => void>;
+  /** Serializes this container's lease events. */
+  events: Promise<void>;
+  clientLogOffset: number;
+}
+
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 60_000;
+
+export class Supervisor {
+  private readonly entries = new Map<string, Entry>();
+  private readonly paths: SupervisorPaths;
+  private readonly log: Logger;
+  private readonly hostAddress: string | undefined;
+
+  constructor(options: SupervisorOptions) {
+    this.paths = options.paths;
+    this.log = options.log;
+    this.hostAddress = options.hostAddress;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Creates the container's network and waits for its lease; undoes every step on failure. */
+  async attach(request: AttachRequest, abort: AbortSignal): Promise<ContainerRecord> {
+    const existing = this.entries.get(request.id);
+    if (existing !== undefined) {
+      if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
+      await this.teardown(existing, 'a new incarnation replaces it');
+    }
+    this.assertSameContainer(request);
+    const bridge = await getBridgeInfo(request.bridge);
+    if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
+    // From here to entries.set nothing awaits: choosing the MAC and reserving it are one step.
+    const taken = new Set([...this.entries.values()].map((entry) => entry.record.mac));
+    taken.add(bridge.mac);
+    const mac = this.chooseMac(request, taken, bridge.ipv4);
+    const record: ContainerRecord = {
+      version: 1,
+      id: request.id,
+      hostname: request.hostname,
+      bridge: request.bridge,
+      interface: request.interface,
+      hostVeth: hostVethName(request.id),
+      mac,
+      container: { pid: request.pid, startTime: request.pidStartTime },
+      netnsInode: request.netnsInode,
+      phase: 'attaching',
+      client: null,
+      lease: null,
+      createdAt: new Date().toISOString(),
+    };
+    const entry = this.newEntry(record);
+    this.entries.set(request.id, entry);
+    try {
+      writeRecord(this.paths.stateDir, record);
+      abort.throwIfAborted();
+      await deleteLink(record.hostVeth); // a leftover of a crashed create with this id
+      await createVeth({ hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, containerPid: request.pid, containerInterface: request.interface, mac });
+      this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
+      abort.throwIfAborted();
+      this.startClientFor(entry, request.pid);
+      const bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
+      abort.throwIfAborted();
+      if (entry.stopping !== undefined) throw new IpperError('ABORTED', 'the container was removed while its network was being made');
+      if (!bound) {
+        const reason = this.diagnose(entry);
+        if (request.onLeaseTimeout === 'fail') {
+          throw new IpperError('LEASE_TIMEOUT', `no DHCP lease within ${request.leaseTimeoutMs} ms: ${reason}`);
+        }
+        this.log.warn({ id: request.id, reason }, 'no lease yet; container starts, client keeps trying');
+      }
+      record.phase = 'active';
+      writeRecord(this.paths.stateDir, record);
+      return record;
+    } catch (error) {
+      const failure = abort.aborted ? new IpperError('ABORTED', 'the hook went away before the network was ready') : toIpperError(error);
+      this.log.warn({ id: request.id, err: failure }, 'attach failed; undoing');
+      await this.teardown(entry, 'attach failed');
+      throw failure;
+    }
+  }
+
+  /** poststop: release and remove, unless the recorded container still runs (a newer incarnation). */
+  async detach(id: string): Promise<boolean> {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return false;
+    if (entry.stopping === undefined && entry.record.phase === 'active' && isAlive(entry.record.container)) {
+      this.log.info({ id }, 'poststop for a container that still runs: kept (late poststop of an earlier incarnation)');
+      return false;
+    }
+    await this.teardown(entry, 'poststop');
+    return true;
+  }
+
+  /** Takes over the records an earlier supervisor left: adopt live clients, reap the rest. */
+  async adopt(): Promise<void> {
+    for (const record of listRecords(this.paths.stateDir)) {
+      if (this.entries.has(record.id)) continue;
+      const entry = this.newEntry(record);
+      this.entries.set(record.id, entry);
+      if (record.client !== null && isAlive(record.client)) {
+        entry.client = adoptClient(record.client, record.client.token);
+        entry.clientBound = record.lease !== null;
+        void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
+      }
+      if (record.phase !== 'active' || !isAlive(record.container)) {
+        await this.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
+      } else if (entry.client === undefined) {
+        this.startClientFor(entry, record.container.pid);
+      } else {
+        this.log.info({ id: record.id, clientPid: record.client?.pid }, 'client adopted');
+      }
+    }
+  }
+
+  /** Reaps containers that died without a poststop. */
+  async collectGarbage(): Promise<void> {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.stopping === undefined && entry.record.phase === 'active' && !isAlive(entry.record.container)) {
+        await this.teardown(entry, 'container gone without poststop');
+      }
+    }
+  }
+
+  handleEvent(event: ClientEvent): void {
+    const entry = this.entries.get(event.containerId);
+    if (entry === undefined || entry.stopping !== undefined || entry.record.client?.token !== event.token) return;
+    entry.events = entry.events
+      .then(() => this.applyEvent(entry, event))
+      .catch((error: unknown) => this.log.error({ id: event.containerId, event: event.event, err: error }, 'lease event failed'));
+  }
+
+  private async applyEvent(entry: Entry, event: ClientEvent): Promise<void> {
+    const { record } = entry;
+    const clientPid = record.client?.pid;
+    if (entry.stopping !== undefined || clientPid === undefined) return;
+    if (event.event === 'deconfig') {
+      if (!entry.clientBound || record.lease === null) return;
+      await ipBatchInNetns(clientPid, deconfigCommands(record.interface));
+      record.lease = null;
+      writeRecord(this.paths.stateDir, record);
+      this.log.info({ id: record.id }, 'lease lost; address removed');
+      return;
+    }
+    if (event.event === 'leasefail' || event.event === 'nak') {
+      this.log.warn({ id: record.id, event: event.event }, 'no lease');
+      return;
+    }
+    const parsed = parseLeaseFields(event.fields);
+    if (parsed.dropped.length > 0) this.log.warn({ id: record.id, dropped: parsed.dropped }, 'invalid DHCP values dropped');
+    if (parsed.lease === undefined) return;
+    const previous = record.lease;
+    await ipBatchInNetns(clientPid, leaseCommands(record.interface, previous, parsed.lease));
+    const now = new Date().toISOString();
+    const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
+    const lease: Lease = { ...parsed.lease, boundAt: sameAddress ? previous.boundAt : now, ...(event.event === 'renew' && { renewedAt: now }) };
+    record.lease = lease;
+    entry.clientBound = true;
+    entry.restartDelayMs = RESTART_MIN_MS;
+    if (entry.stopping === undefined) writeRecord(this.paths.stateDir, record);
+    this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
+    for (const waiter of entry.leaseWaiters) waiter();
+  }
+
+  private newEntry(record: ContainerRecord): Entry {
+    return {
+      record,
+      client: undefined,
+      clientBound: false,
+      stopping: undefined,
+      restartDelayMs: RESTART_MIN_MS,
+      restartTimer: undefined,
+      leaseWaiters: new Set(),
+      events: Promise.resolve(),
+      clientLogOffset: 0,
+    };
+  }
+
+  private assertSameContainer(request: AttachRequest): void {
+    // The hook checked these; a pid can be reused between its check and ours, so check again.
+    if (readStartTime(request.pid) !== request.pidStartTime) throw new IpperError('NETNS_NOT_FOUND', `container process ${request.pid} is gone`);
+    const inode = readNetnsInode(request.pid);
+    if (inode !== request.netnsInode) throw new IpperError('NETNS_NOT_FOUND', `network namespace of pid ${request.pid} changed`);
+    if (inode === readNetnsInode('self')) throw new IpperError('HOST_NAMESPACE', `pid ${request.pid} is in the host's own network namespace; refusing to touch it`);
+  }
+
+  private chooseMac(request: AttachRequest, taken: Set<string>, bridgeIpv4: string | undefined): string {
+    if (request.mac !== undefined) {
+      if (taken.has(request.mac)) throw new IpperError('MAC_IN_USE', `MAC ${request.mac} is already used by another container or the bridge`);
+      return request.mac;
+    }
+    const hostAddress = this.hostAddress ?? bridgeIpv4;
+    if (hostAddress === undefined) {
+      throw new IpperError('INVALID_CONFIG', `bridge "${request.bridge}" has no IPv4 address for the MAC scheme; set hostAddress in the config`);
+    }
+    const mac = generateUniqueMac(hostAddress, taken);
+    if (mac === undefined) throw new IpperError('MAC_IN_USE', 'no free MAC address left in the scheme');
+    return mac;
+  }
+
+  private startClientFor(entry: Entry, netnsPid: number): void {
+    const { record } = entry;
+    entry.clientLogOffset = fileSize(clientLogPath(this.paths, record.id));
+    const client = startClient(this.paths, { containerId: record.id, netnsPid, interface: record.interface, hostname: record.hostname });
+    entry.client = client;
+    entry.clientBound = false;
+    record.client = { ...client.identity, token: client.token };
+    writeRecord(this.paths.stateDir, record);
+    this.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
+    void client.exited.then(() => this.onClientExit(entry, client));
+  }
+
+  private onClientExit(entry: Entry, client: ClientHandle | undefined): void {
+    if (entry.stopping !== undefined || entry.client !== client || this.entries.get(entry.record.id) !== entry) return;
+    entry.client = undefined;
+    if (!isAlive(entry.record.container)) {
+      void this.teardown(entry, 'container gone');
+      return;
+    }
+    const delay = entry.restartDelayMs;
+    entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
+    this.log.warn({ id: entry.record.id, delayMs: delay }, 'DHCP client exited; restarting');
+    entry.restartTimer = setTimeout(() => {
+      entry.restartTimer = undefined;
+      if (entry.stopping !== undefined || !isAlive(entry.record.container)) return;
+      try {
+        this.startClientFor(entry, entry.record.container.pid);
+      } catch (error) {
+        this.log.error({ id: entry.record.id, err: error }, 'DHCP client restart failed');
+        this.onClientExit(entry, undefined);
+      }
+    }, delay);
+  }
+
+  private waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const finish = (bound: boolean): void => {
+        clearTimeout(timer);
+        entry.leaseWaiters.delete(onLease);
+        abort.removeEventListener('abort', onAbort);
+        resolve(bound);
+      };
+      const onLease = (): void => finish(true);
+      const onAbort = (): void => finish(false);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      entry.leaseWaiters.add(onLease);
+      abort.addEventListener('abort', onAbort);
+    });
+  }
+
+  private diagnose(entry: Entry): string {
+    let clientLog = '';
+    try {
+      clientLog = readFileSync(clientLogPath(this.paths, entry.record.id), 'utf8').slice(entry.clientLogOffset);
+    } catch {
+      // no log: the client never started
+    }
+    let bridgeNfCallIptables: string | undefined;
+    try {
+      bridgeNfCallIptables = readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8');
+    } catch {
+      bridgeNfCallIptables = undefined;
+    }
+    return diagnoseLeaseTimeout({ clientLog, bridge: entry.record.bridge, bridgeNfCallIptables });
+  }
+
+  /** Stops the client (it releases the lease while the link still exists), then removes the rest. */
+  private teardown(entry: Entry, reason: string): Promise<void> {
+    entry.stopping ??= this.doTeardown(entry, reason);
+    return entry.stopping;
+  }
+
+  private async doTeardown(entry: Entry, reason: string): Promise<void> {
+    const { record } = entry;
+    clearTimeout(entry.restartTimer);
+    for (const waiter of entry.leaseWaiters) waiter();
+    try {
+      if (entry.client !== undefined) await stopClient(entry.client);
+      await deleteLink(record.hostVeth);
+      removeFile(clientLogPath(this.paths, record.id));
+      removeRecord(this.paths.stateDir, record.id);
+      this.log.info({ id: record.id, reason, ip: record.lease?.ip }, 'container network removed');
+    } catch (error) {
+      this.log.error({ id: record.id, reason, err: error }, 'teardown incomplete; garbage collection will retry');
+    } finally {
+      if (this.entries.get(record.id) === entry) this.entries.delete(record.id);
+    }
+  }
+
+  /** Every container's network, for tests and `ipper inspect` through the socket. */
+  records(): ContainerRecord[] {
+    return [...this.entries.values()].map((entry) => entry.record);
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,78 @@
+// The one module that runs external programs: absolute paths, argument arrays, an explicit
+// environment, a timeout on every call, never a shell.
+import { spawn } from 'node:child_process';
+import { execa } from 'execa';
+import { IpperError } from '../errors.js';
+
+/** What every child gets: a fixed PATH (Podman may hand hooks an empty environment) and nothing else. */
+export const CHILD_ENV: Readonly<Record<string, string>> = {
+  PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+  LC_ALL: 'C',
+};
+
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const result = await execa(file, args, {
+    env: { ...CHILD_ENV, ...options.env },
+    extendEnv: false,
+    shell: false,
+    cwd: '/',
+    timeout: options.timeoutMs ?? 10_000,
+    reject: false,
+    stripFinalNewline: true,
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+  });
+  if (result.failed) {
+    const output = String(result.stderr ?? '') || String(result.stdout ?? '') || result.shortMessage || '';
+    const detail = output.trim().split('\n').slice(-1)[0] ?? '';
+    throw new IpperError('COMMAND_FAILED', `${basename(file)} ${args.join(' ')}: ${detail}`, { cause: result });
+  }
+  return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+}
+
+export interface SpawnOptions {
+  env: Record<string, string>;
+  /** File descriptor that receives the child's stdout and stderr (never the caller's own). */
+  outputFd: number | 'ignore';
+}
+
+export interface DetachedChild {
+  pid: number | undefined;
+  /** Resolves when the child exits (only while we are its parent). */
+  exited: Promise<void>;
+}
+
+/**
+ * Starts a long-lived child in its own session, holding none of our pipes: it must outlive us
+ * (a supervisor restart keeps every lease) and must never keep a runtime's hook pipes open.
+ * node's spawn, not execa: the child must get a plain file descriptor and no pipes at all.
+ */
+export function spawnDetached(file: string, args: readonly string[], options: SpawnOptions): DetachedChild {
+  const child = spawn(file, args, {
+    env: { ...CHILD_ENV, ...options.env },
+    shell: false,
+    cwd: '/',
+    detached: true,
+    stdio: ['ignore', options.outputFd, options.outputFd],
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  child.unref();
+  return { pid: child.pid, exited };
+}
+
+function basename(file: string): string {
+  return file.slice(file.lastIndexOf('/') + 1);
+}

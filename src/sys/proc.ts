@@ -1,0 +1,73 @@
+// Process identity: a pid alone is reused by the kernel, a pid with its start time is not.
+import { readFileSync, statSync } from 'node:fs';
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+  startTime: number;
+}
+
+interface ProcStat {
+  state: string;
+  startTime: number;
+}
+
+/** Parses /proc/<pid>/stat; the command name may itself hold spaces and parentheses. */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+  const state = fields[0];
+  const startTime = Number(fields[19]);
+  if (state === undefined || !Number.isSafeInteger(startTime)) return undefined;
+  return { state, startTime };
+}
+
+function readProcStat(pid: number): ProcStat | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The start time of a running (not zombie) process, or undefined when there is none. */
+export function readStartTime(pid: number): number | undefined {
+  const stat = readProcStat(pid);
+  if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return undefined;
+  return stat.startTime;
+}
+
+export function isAlive(identity: ProcessIdentity): boolean {
+  return readStartTime(identity.pid) === identity.startTime;
+}
+
+/** Inode of a process's network namespace: equal inodes mean the same namespace. */
+export function readNetnsInode(pid: number | 'self'): number | undefined {
+  try {
+    return statSync(`/proc/${pid}/ns/net`).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Interface names in a process's network namespace, read without entering it. */
+export function readInterfaceNames(pid: number): string[] {
+  const text = readFileSync(`/proc/${pid}/net/dev`, 'utf8');
+  return text
+    .split('\n')
+    .slice(2)
+    .map((line) => line.split(':')[0]?.trim() ?? '')
+    .filter((name) => name !== '');
+}
+
+export function signal(identity: ProcessIdentity, sig: NodeJS.Signals): boolean {
+  if (!isAlive(identity)) return false;
+  try {
+    process.kill(identity.pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}

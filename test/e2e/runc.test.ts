@@ -1,0 +1,120 @@
+// The core path for real: runc, the built binary as its hook, the lab's dnsmasq.
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inNs, serverLeases } from '../lab/lab.js';
+import { createWorld, type TestWorld } from '../helpers/env.js';
+import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { Runc, ensureBusyboxRootfs, writeBundle } from '../helpers/runc.js';
+
+let world: TestWorld;
+let runc: Runc;
+let rootfs: string;
+
+function inspect(id: string): { Container: string; NetworkSettings: Record<string, string> } {
+  const out = execFileSync(IPPER, ['inspect', id], { encoding: 'utf8', env: { IPPER_CONFIG: world.configPath } });
+  return JSON.parse(out);
+}
+
+function newContainer(args: string[] = ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'], annotations: Record<string, string> = {}): { id: string; pid: number } {
+  const id = randomBytes(32).toString('hex');
+  const bundleDir = `${world.dir}/bundles/${id.slice(0, 12)}`;
+  writeBundle({ bundleDir, rootfs, args, ipperPath: IPPER, ipperConfig: world.configPath, annotations });
+  runc.create(id, bundleDir);
+  runc.start(id);
+  const state = runc.state(id);
+  if (state === undefined) throw new Error(`runc has no container ${id}`);
+  return { id, pid: state.pid };
+}
+
+beforeAll(() => {
+  world = createWorld('ipe2e', '10.97.62');
+  runc = new Runc(world.lab, `${world.dir}/runc`);
+  rootfs = `${world.dir}/rootfs`;
+  ensureBusyboxRootfs(rootfs);
+});
+
+afterAll(async () => {
+  for (const id of runc?.list() ?? []) runc.remove(id);
+  await world?.destroy();
+});
+
+describe('a runc container with the ipper hook', () => {
+  let container: { id: string; pid: number };
+  let ip: string;
+
+  it('gets an address from the lab range on eth0, with a scheme MAC and a default route', () => {
+    container = newContainer();
+    const view = namespaceView(container.pid);
+    const eth0 = view.addresses.find((addr) => addr.ifname === 'eth0');
+    expect(eth0).toBeDefined();
+    ip = eth0!.local;
+    const last = Number(ip.split('.')[3]);
+    expect(ip.startsWith(`${world.lab.subnet}.`)).toBe(true);
+    expect(last).toBeGreaterThanOrEqual(world.lab.range[0]);
+    expect(last).toBeLessThanOrEqual(world.lab.range[1]);
+    expect(eth0!.prefixlen).toBe(24);
+    expect(view.defaultVia).toBe(world.lab.serverAddress);
+    const mac = view.macs['eth0']!;
+    const octets = mac.split(':').map((octet) => Number.parseInt(octet, 16));
+    expect(octets[0]! & 0b11).toBe(0b10);
+    expect(octets.slice(1, 4)).toEqual(world.lab.hostAddress.split('.').slice(1).map(Number));
+  });
+
+  it('is in the server lease table under its short id, and inspect agrees with the namespace', () => {
+    const mac = namespaceView(container.pid).macs['eth0'];
+    const lease = serverLeases(world.lab).find((entry) => entry.ip === ip);
+    expect(lease).toMatchObject({ mac, hostname: container.id.slice(0, 12) });
+    const json = inspect(container.id);
+    expect(json.Container).toBe(container.id.slice(0, 12));
+    expect(json.NetworkSettings).toMatchObject({
+      HWAddr: mac,
+      Bridge: world.lab.bridge,
+      IPAddress: ip,
+      IPPrefixLen: '24',
+      Gateway: world.lab.serverAddress,
+      DNS: world.lab.serverAddress,
+    });
+    expect(isPidAlive(Number(json.NetworkSettings['DHCP_PID']))).toBe(true);
+    expect(inspect(container.id.slice(0, 12)).NetworkSettings['IPAddress']).toBe(ip);
+  });
+
+  it('resolves by name through the lab DNS and serves its page to another lab host', async () => {
+    const name = `${container.id.slice(0, 12)}.${world.lab.domain}`;
+    const answer = inNs(world.lab.peerNs, ['/bin/busybox', 'nslookup', name, world.lab.serverAddress]);
+    expect(answer).toContain(`Address: ${ip}`);
+    // httpd may still be starting when runc start returns.
+    const fetchPage = (): string => {
+      try {
+        // (no -T: Debian's busybox wget crashes with it)
+        return inNs(world.lab.peerNs, ['/bin/busybox', 'wget', '-q', '-O', '-', `http://${name}/`], { timeoutMs: 3000 });
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    await expect.poll(fetchPage, { timeout: 10_000, interval: 100 }).toBe('hello from an ipper container\n');
+  });
+
+  it('renews its lease with the server while the container lives', async () => {
+    const before = serverLeases(world.lab).find((entry) => entry.ip === ip)!.expires;
+    // dnsmasq's shortest lease is 2 minutes: udhcpc renews at half of it.
+    await expect
+      .poll(() => serverLeases(world.lab).find((entry) => entry.ip === ip)?.expires ?? 0, { timeout: 90_000, interval: 1000 })
+      .toBeGreaterThan(before);
+    expect(namespaceView(container.pid).addresses.some((addr) => addr.local === ip)).toBe(true);
+  });
+
+  it('releases the lease and leaves nothing behind after runc delete', async () => {
+    const clientPid = Number(inspect(container.id).NetworkSettings['DHCP_PID']);
+    const hostVeth = inspect(container.id).NetworkSettings['HostInterface']!;
+    expect(linkNames(world.lab.hostNs)).toContain(hostVeth);
+    runc.remove(container.id);
+    expect(readFileSync(world.lab.serverLog, 'utf8')).toMatch(new RegExp(`DHCPRELEASE\\(lan0\\) ${ip.replace(/\./g, '\\.')} `));
+    expect(serverLeases(world.lab).some((entry) => entry.ip === ip)).toBe(false);
+    expect(linkNames(world.lab.hostNs)).not.toContain(hostVeth);
+    expect(isPidAlive(clientPid)).toBe(false);
+    expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+    expect(processesMatching(`IPPER_CONTAINER=${container.id}`)).toEqual([]);
+  });
+});

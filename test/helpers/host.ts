@@ -1,0 +1,67 @@
+// What the tests look at on the real system: links, processes, records, files.
+import { readdirSync, readFileSync } from 'node:fs';
+import { inNs } from '../lab/lab.js';
+
+export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+export const IPPER = `${ROOT}/dist/ipper`;
+
+export function linkNames(ns: string): string[] {
+  const links = JSON.parse(inNs(ns, ['/usr/sbin/ip', '-j', 'link', 'show'])) as { ifname: string }[];
+  return links.map((link) => link.ifname).sort();
+}
+
+/** Addresses and default route inside the network namespace of `pid`. */
+export function namespaceView(pid: number): { addresses: { ifname: string; local: string; prefixlen: number }[]; defaultVia: string | undefined; macs: Record<string, string> } {
+  const nsenter = ['/usr/bin/nsenter', `--net=/proc/${pid}/ns/net`, '--'];
+  const links = JSON.parse(execIn(nsenter, ['/usr/sbin/ip', '-j', '-4', 'addr', 'show'])) as {
+    ifname: string;
+    address?: string;
+    addr_info: { local: string; prefixlen: number }[];
+  }[];
+  const routes = JSON.parse(execIn(nsenter, ['/usr/sbin/ip', '-j', '-4', 'route', 'show', 'default'])) as { gateway?: string }[];
+  const macLinks = JSON.parse(execIn(nsenter, ['/usr/sbin/ip', '-j', 'link', 'show'])) as { ifname: string; address: string }[];
+  return {
+    addresses: links.flatMap((link) => link.addr_info.map((addr) => ({ ifname: link.ifname, local: addr.local, prefixlen: addr.prefixlen }))),
+    defaultVia: routes[0]?.gateway,
+    macs: Object.fromEntries(macLinks.map((link) => [link.ifname, link.address])),
+  };
+}
+
+import { execFileSync } from 'node:child_process';
+function execIn(prefix: string[], argv: string[]): string {
+  const [file, ...args] = [...prefix, ...argv];
+  return execFileSync(file!, args, { encoding: 'utf8' });
+}
+
+/** Processes whose command line contains `needle` (to find DHCP clients and supervisors). */
+export function processesMatching(needle: string): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      const state = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (state !== 'Z' && cmdline.includes(needle)) found.push({ pid: Number(name), cmdline });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+export function isPidAlive(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== undefined && state !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export function filesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}

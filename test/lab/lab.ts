@@ -1,0 +1,210 @@
+// The built-in lab: the production LAN of the seed article on one machine, with no uplink.
+//
+//   netns <name>-host   "the host": bridge br0 with the host's address (ipper and runc run here)
+//   netns <name>-dhcp   dnsmasq: DHCP + DNS for <domain>, router and name server of the subnet
+//   netns <name>-peer   another machine on the LAN (fetches the containers' pages by name)
+//
+// Everything lives in namespaces this file creates, so no packet reaches a real interface and
+// a bug in ipper cannot reach the machine's own addresses. Idempotent: ensureLab() on a lab that
+// is up changes nothing.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+export interface LabOptions {
+  name: string;
+  /** First three octets of the lab's /24. */
+  subnet: string;
+  domain: string;
+  /** Directory for the server's lease file, log and pid file. */
+  dir: string;
+  bridge?: string;
+  /** dnsmasq's range, as last octets. */
+  range?: [number, number];
+}
+
+export interface Lab {
+  name: string;
+  hostNs: string;
+  dhcpNs: string;
+  peerNs: string;
+  bridge: string;
+  hostAddress: string;
+  serverAddress: string;
+  peerAddress: string;
+  subnet: string;
+  domain: string;
+  dir: string;
+  range: [number, number];
+  leaseFile: string;
+  serverLog: string;
+  serverPidFile: string;
+}
+
+const IP = '/usr/sbin/ip';
+
+export interface ShOptions {
+  input?: string;
+  allowFail?: boolean;
+  timeoutMs?: number;
+}
+
+export function sh(file: string, args: readonly string[], options: ShOptions = {}): string {
+  try {
+    return execFileSync(file, args, { encoding: 'utf8', input: options.input ?? '', stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 });
+  } catch (error) {
+    if (options.allowFail) return '';
+    const failure = error as { stderr?: string; message: string };
+    throw new Error(`${file} ${args.join(' ')}: ${failure.stderr?.trim() || failure.message}`);
+  }
+}
+
+/** Blocks this thread for a short poll interval (synchronous lab code has no event loop to yield to). */
+export function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export function inNs(ns: string, argv: readonly string[], options: ShOptions = {}): string {
+  return sh(IP, ['netns', 'exec', ns, ...argv], options);
+}
+
+export function describeLab(options: LabOptions): Lab {
+  const range = options.range ?? [100, 199];
+  return {
+    name: options.name,
+    hostNs: `${options.name}-host`,
+    dhcpNs: `${options.name}-dhcp`,
+    peerNs: `${options.name}-peer`,
+    bridge: options.bridge ?? 'br0',
+    hostAddress: `${options.subnet}.2`,
+    serverAddress: `${options.subnet}.1`,
+    peerAddress: `${options.subnet}.3`,
+    subnet: options.subnet,
+    domain: options.domain,
+    dir: options.dir,
+    range,
+    leaseFile: `${options.dir}/dnsmasq.leases`,
+    serverLog: `${options.dir}/dnsmasq.log`,
+    serverPidFile: `${options.dir}/dnsmasq.pid`,
+  };
+}
+
+function namespaces(): string[] {
+  return sh(IP, ['netns', 'list']).split('\n').map((line) => line.split(' ')[0] ?? '').filter(Boolean);
+}
+
+function ensureNs(ns: string): void {
+  if (!namespaces().includes(ns)) sh(IP, ['netns', 'add', ns]);
+  inNs(ns, [IP, 'link', 'set', 'lo', 'up']);
+}
+
+function linkExists(ns: string, name: string): boolean {
+  return inNs(ns, [IP, 'link', 'show', 'dev', name], { allowFail: true }) !== '';
+}
+
+/** A lab machine on the bridge: a veth from the host's bridge into its own namespace. */
+function ensureMachine(lab: Lab, ns: string, hostEnd: string, address: string): void {
+  ensureNs(ns);
+  if (!linkExists(lab.hostNs, hostEnd)) {
+    inNs(lab.hostNs, [IP, 'link', 'add', hostEnd, 'master', lab.bridge, 'up', 'type', 'veth', 'peer', 'name', 'lan0', 'netns', ns]);
+  }
+  inNs(ns, [IP, 'addr', 'replace', `${address}/24`, 'dev', 'lan0']);
+  inNs(ns, [IP, 'link', 'set', 'lan0', 'up']);
+}
+
+export function ensureLab(options: LabOptions): Lab {
+  const lab = describeLab(options);
+  mkdirSync(lab.dir, { recursive: true });
+  ensureNs(lab.hostNs);
+  if (!linkExists(lab.hostNs, lab.bridge)) inNs(lab.hostNs, [IP, 'link', 'add', lab.bridge, 'type', 'bridge', 'forward_delay', '0']);
+  // A lab bridge must never take router advertisements (it would route the host through the lab).
+  inNs(lab.hostNs, ['/usr/sbin/sysctl', '-qw', `net.ipv6.conf.${lab.bridge}.accept_ra=0`]);
+  inNs(lab.hostNs, [IP, 'addr', 'replace', `${lab.hostAddress}/24`, 'dev', lab.bridge]);
+  inNs(lab.hostNs, [IP, 'link', 'set', lab.bridge, 'up']);
+  ensureMachine(lab, lab.dhcpNs, 'lab-dhcp', lab.serverAddress);
+  ensureMachine(lab, lab.peerNs, 'lab-peer', lab.peerAddress);
+  mkdirSync(`/etc/netns/${lab.peerNs}`, { recursive: true });
+  writeFileSync(`/etc/netns/${lab.peerNs}/resolv.conf`, `nameserver ${lab.serverAddress}\nsearch ${lab.domain}\n`);
+  if (!isServerRunning(lab)) startServer(lab);
+  return lab;
+}
+
+export function serverPid(lab: Lab): number | undefined {
+  if (!existsSync(lab.serverPidFile)) return undefined;
+  const pid = Number(readFileSync(lab.serverPidFile, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export function isServerRunning(lab: Lab): boolean {
+  const pid = serverPid(lab);
+  if (pid === undefined) return false;
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dnsmasq';
+  } catch {
+    return false;
+  }
+}
+
+/** dnsmasq as the LAN's DHCP and DNS server; --no-ping so timings measure ipper, not the ping check. */
+export function startServer(lab: Lab, extraArgs: readonly string[] = []): void {
+  inNs(lab.dhcpNs, [
+    '/usr/sbin/dnsmasq',
+    '--conf-file=/dev/null',
+    '--interface=lan0',
+    '--bind-interfaces',
+    '--except-interface=lo',
+    `--dhcp-range=${lab.subnet}.${lab.range[0]},${lab.subnet}.${lab.range[1]},255.255.255.0,2m`,
+    `--dhcp-option=option:router,${lab.serverAddress}`,
+    `--dhcp-option=option:dns-server,${lab.serverAddress}`,
+    `--domain=${lab.domain}`,
+    `--local=/${lab.domain}/`,
+    '--no-ping',
+    '--no-resolv',
+    '--no-hosts',
+    '--dhcp-authoritative',
+    `--dhcp-leasefile=${lab.leaseFile}`,
+    `--pid-file=${lab.serverPidFile}`,
+    '--log-dhcp',
+    `--log-facility=${lab.serverLog}`,
+    '--user=root',
+    '--group=root',
+    ...extraArgs,
+  ]);
+}
+
+export function stopServer(lab: Lab): void {
+  const pid = serverPid(lab);
+  if (pid !== undefined && isServerRunning(lab)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (isServerRunning(lab) && Date.now() < deadline) pause(20);
+  }
+  rmSync(lab.serverPidFile, { force: true });
+}
+
+export interface ServerLease {
+  expires: number;
+  mac: string;
+  ip: string;
+  hostname: string;
+}
+
+/** The server's lease table (dnsmasq's lease file). */
+export function serverLeases(lab: Lab): ServerLease[] {
+  if (!existsSync(lab.leaseFile)) return [];
+  return readFileSync(lab.leaseFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [expires, mac, ip, hostname] = line.split(' ');
+      return { expires: Number(expires), mac: mac ?? '', ip: ip ?? '', hostname: hostname ?? '' };
+    });
+}
+
+export function destroyLab(options: LabOptions): void {
+  const lab = describeLab(options);
+  stopServer(lab);
+  const present = namespaces();
+  for (const ns of [lab.peerNs, lab.dhcpNs, lab.hostNs]) if (present.includes(ns)) sh(IP, ['netns', 'del', ns]);
+  rmSync(`/etc/netns/${lab.peerNs}`, { recursive: true, force: true });
+  rmSync(lab.dir, { recursive: true, force: true });
+}
