@@ -27,18 +27,15 @@ await build({
   target: 'node20',
   define: { __IPPER_VERSION__: JSON.stringify(version) },
   legalComments: 'none',
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
 });
-// The test lab's command line, bundled the same way so the demo runs it without a TypeScript loader.
-await build({
-  entryPoints: [join(root, 'test/lab/cli.ts')],
-  outfile: join(dist, 'lab.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-});
+// The lab's command line (demo) and the benchmark, bundled the same way so that they run without a
+// TypeScript loader.
+for (const [entry, out] of [['test/lab/cli.ts', 'lab.cjs'], ['test/bench/bench.ts', 'bench.cjs']]) {
+  await build({ entryPoints: [join(root, entry)], outfile: join(dist, out), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
+}
 if (quick) process.exit(0);
 
 // @yao-pkg/pkg's SEA builder with useLocalNode: it copies this machine's node and injects the blob

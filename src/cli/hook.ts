@@ -2,7 +2,7 @@
 import { resolveContainerSettings } from '../config/annotations.js';
 import type { Config } from '../config/schema.js';
 import { IpperError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { HookLog } from '../log/deferred.js';
 import { assertForeignNetns } from '../net/netns.js';
 import { parseOciState, resolveStage, type OciState } from '../oci/state.js';
 import { readRecord } from '../store/records.js';
@@ -16,7 +16,7 @@ import { selfCommand } from './self.js';
 export interface HookContext {
   config: Config;
   configPath: string | undefined;
-  log: Logger;
+  log: HookLog;
   io: CliIo;
 }
 
@@ -39,7 +39,7 @@ function connectOptions(context: HookContext, timeoutMs: number): ConnectOptions
 }
 
 async function createRuntime(state: OciState, context: HookContext): Promise<void> {
-  const { config, log } = context;
+  const { config } = context;
   if (state.pid === undefined) throw new IpperError('INVALID_OCI_STATE', 'invalid OCI state: pid is missing (required at createRuntime)');
   // The guard comes before anything else is read or made.
   const netnsInode = assertForeignNetns(state.pid);
@@ -49,7 +49,8 @@ async function createRuntime(state: OciState, context: HookContext): Promise<voi
   if (readInterfaceNames(state.pid).includes(config.interface)) {
     throw new IpperError('INTERFACE_EXISTS', `container "${state.id}" already has an interface "${config.interface}": start it with --network none`);
   }
-  const reply = await requestSupervisor(
+  // The supervisor logs the attach; the hook stays silent on success (no logger to load).
+  await requestSupervisor(
     {
       op: 'attach',
       id: state.id,
@@ -65,7 +66,6 @@ async function createRuntime(state: OciState, context: HookContext): Promise<voi
     },
     connectOptions(context, config.leaseTimeoutMs + SUPERVISOR_START_MS + 5000),
   );
-  log.info({ id: state.id, ip: reply.record?.lease?.ip, mac: reply.record?.mac }, 'createRuntime done');
 }
 
 /** Never fails a container's removal: what it cannot do now, garbage collection does later. */

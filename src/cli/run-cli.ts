@@ -2,8 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { IpperError, toIpperError } from '../errors.js';
-import { createLogger, silentLogger, type Logger } from '../log/logger.js';
-import { runSupervisor } from '../supervisor/daemon.js';
+import { deferredLog, type HookLog } from '../log/deferred.js';
 import { hookCommand } from './hook.js';
 import { inspectCommand } from './inspect.js';
 import type { CliIo } from './io.js';
@@ -23,7 +22,7 @@ Config: $IPPER_CONFIG or /etc/ipper/config.json (missing file: all defaults).
 `;
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let log: Logger = silentLogger;
+  let log: HookLog | undefined;
   try {
     const [command, ...args] = argv;
     if (command === '--version' || command === '-v' || command === 'version') {
@@ -38,21 +37,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const configPath = io.env['IPPER_CONFIG'] || undefined;
     switch (command) {
       case 'hook':
-        log = createLogger({ file: config.logFile, level: config.logLevel, name: 'hook', warn: io.stderr });
+        log = deferredLog({ file: config.logFile, level: config.logLevel, name: 'hook', warn: io.stderr });
         return await hookCommand(args, { config, configPath, log, io });
       case 'inspect':
         return inspectCommand(args, config, io);
       case 'supervisor':
         if (args.length > 0) throw new IpperError('USAGE', 'usage: ipper supervisor');
-        await runSupervisor(config);
+        // Only the supervisor needs proper-lockfile and the rest; hooks do not pay for loading them.
+        await (await import('../supervisor/daemon.js')).runSupervisor(config);
         return 0;
       default:
         throw new IpperError('USAGE', `unknown command "${command}" (see ipper --help)`);
     }
   } catch (error) {
     const failure = toIpperError(error);
-    log.error({ err: error, code: failure.code }, failure.message);
+    log?.error({ err: error, code: failure.code }, failure.message);
     io.stderr(`ipper: ${failure.message.replace(/\s*\n\s*/g, ' ')} [${failure.code}]\n`);
     return failure.exitCode;
+  } finally {
+    await log?.flush();
   }
 }

@@ -9,8 +9,9 @@ export interface LeaseTimeoutFacts {
 }
 
 export function diagnoseLeaseTimeout(facts: LeaseTimeoutFacts): string {
-  const discovers = (facts.clientLog.match(/sending discover|broadcasting discover/g) ?? []).length;
-  const selects = (facts.clientLog.match(/sending select|broadcasting select/g) ?? []).length;
+  // busybox says "broadcasting discover" now and "Sending discover" in older releases.
+  const discovers = (facts.clientLog.match(/(sending|broadcasting) discover/gi) ?? []).length;
+  const selects = (facts.clientLog.match(/(sending|broadcasting) select/gi) ?? []).length;
   const filtered = facts.bridgeNfCallIptables?.trim() === '1';
   const netfilterHint = filtered
     ? '; br_netfilter is loaded with bridge-nf-call-iptables=1, so iptables FORWARD rules (Docker sets policy DROP) see bridged DHCP: allow it, or set net.bridge.bridge-nf-call-iptables=0'

@@ -1,19 +1,19 @@
 // A DHCP lease as ipper keeps it, and its validation: the server is untrusted input.
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 
 const ipv4 = z.ipv4();
 
 export const leaseSchema = z.object({
   ip: ipv4,
-  prefixLen: z.number().int().min(1).max(32),
-  router: ipv4.optional(),
-  dns: z.array(ipv4).max(3),
-  domain: z.string().optional(),
-  serverId: ipv4.optional(),
-  leaseSeconds: z.number().int().min(0),
-  mtu: z.number().int().optional(),
+  prefixLen: z.int().check(z.minimum(1), z.maximum(32)),
+  router: z.optional(ipv4),
+  dns: z.array(ipv4).check(z.maxLength(3)),
+  domain: z.optional(z.string()),
+  serverId: z.optional(ipv4),
+  leaseSeconds: z.int().check(z.minimum(0)),
+  mtu: z.optional(z.int()),
   boundAt: z.string(),
-  renewedAt: z.string().optional(),
+  renewedAt: z.optional(z.string()),
 });
 
 export type Lease = z.infer<typeof leaseSchema>;
@@ -29,13 +29,19 @@ export function sameSubnet(a: string, b: string, prefixLen: number): boolean {
   return networkOf(a, prefixLen) === networkOf(b, prefixLen);
 }
 
-const UNUSABLE = new Set(['0.0.0.0', '255.255.255.255']);
+/** A plain decimal number, nothing JavaScript's Number() would also accept ("0x18", "1e1", " "). */
+function parseDecimal(value: string | undefined, maxDigits: number): number | undefined {
+  return value !== undefined && new RegExp(`^\\d{1,${maxDigits}}$`).test(value) ? Number(value) : undefined;
+}
 export const MAX_NAMESERVERS = 3;
 export const MTU_MIN = 576;
 export const MTU_MAX = 9000;
 
+/** A unicast host address: not 0.0.0.0/8, loopback, multicast, class E or broadcast. */
 function isUsableIpv4(value: string): boolean {
-  return ipv4.safeParse(value).success && !UNUSABLE.has(value);
+  if (!ipv4.safeParse(value).success) return false;
+  const first = Number(value.split('.')[0]);
+  return first !== 0 && first !== 127 && first < 224;
 }
 
 const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -64,9 +70,9 @@ export interface LeaseParse {
 export function parseLeaseFields(fields: LeaseFields): LeaseParse {
   const dropped: string[] = [];
   const ip = fields.ip ?? '';
-  const prefixLen = Number(fields.mask);
+  const prefixLen = parseDecimal(fields.mask, 2);
   if (!isUsableIpv4(ip)) return { lease: undefined, dropped: [`ip "${ip.slice(0, 40)}" is not a usable IPv4 address`] };
-  if (!Number.isInteger(prefixLen) || prefixLen < 1 || prefixLen > 32) {
+  if (prefixLen === undefined || prefixLen < 1 || prefixLen > 32) {
     return { lease: undefined, dropped: [`mask "${String(fields.mask).slice(0, 40)}" is not a prefix length 1-32`] };
   }
   let router: string | undefined;
@@ -89,12 +95,11 @@ export function parseLeaseFields(fields: LeaseFields): LeaseParse {
     else dropped.push('domain is not a valid DNS name');
   }
   const serverId = fields.serverid !== undefined && isUsableIpv4(fields.serverid) ? fields.serverid : undefined;
-  const leaseNumber = Number(fields.lease);
-  const leaseSeconds = Number.isSafeInteger(leaseNumber) && leaseNumber >= 0 ? leaseNumber : 0;
+  const leaseSeconds = parseDecimal(fields.lease, 10) ?? 0;
   let mtu: number | undefined;
   if (fields.mtu !== undefined && fields.mtu !== '') {
-    const value = Number(fields.mtu);
-    if (!Number.isInteger(value)) dropped.push(`mtu "${fields.mtu.slice(0, 20)}" is not a number`);
+    const value = parseDecimal(fields.mtu, 5);
+    if (value === undefined) dropped.push(`mtu "${fields.mtu.slice(0, 20)}" is not a number`);
     else mtu = Math.min(MTU_MAX, Math.max(MTU_MIN, value));
   }
   return {

@@ -1,5 +1,5 @@
 // The busybox udhcpc driver: how to start it, its event script, and how to read its events.
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import type { LeaseFields } from './lease.js';
 
 /**

@@ -23,7 +23,12 @@ interface IpLinkJson {
 
 /** Parses `ip -j -d addr show dev <bridge>`; pure. */
 export function parseBridgeInfo(name: string, json: string): BridgeInfo {
-  const links = JSON.parse(json) as IpLinkJson[];
+  let links: IpLinkJson[];
+  try {
+    links = JSON.parse(json) as IpLinkJson[];
+  } catch {
+    throw new IpperError('COMMAND_FAILED', `cannot read the state of bridge "${name}" (ip printed no JSON)`);
+  }
   const link = links[0];
   if (link === undefined) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${name}" does not exist`);
   if (link.linkinfo?.info_kind !== 'bridge') throw new IpperError('BRIDGE_NOT_FOUND', `"${name}" exists but is not a bridge`);

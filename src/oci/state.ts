@@ -1,23 +1,23 @@
 // The OCI state a runtime writes on a hook's stdin (runtime-spec "State"), validated before use.
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { IpperError } from '../errors.js';
 import { formatZodIssue } from '../config/zod-format.js';
 
 /** runc's rule for container ids, so an id is always safe as a file name and a log field. */
-export const containerIdSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(1024, 'must be at most 1024 characters')
-  .regex(/^[A-Za-z0-9_+.-]+$/, 'may hold only letters, digits and _ + . -')
-  .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."');
+export const containerIdSchema = z.string().check(
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(1024, 'must be at most 1024 characters'),
+  z.regex(/^[A-Za-z0-9_+.-]+$/, 'may hold only letters, digits and _ + . -'),
+  z.refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."'),
+);
 
 export const ociStateSchema = z.object({
-  ociVersion: z.string().regex(/^1\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a 1.x.y version'),
+  ociVersion: z.string().check(z.regex(/^1\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a 1.x.y version')),
   id: containerIdSchema,
   status: z.enum(['creating', 'created', 'running', 'stopped']),
-  pid: z.number().int().min(1).max(4_194_304).optional(),
-  bundle: z.string().optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  pid: z.optional(z.int().check(z.minimum(1, 'must be a positive pid'), z.maximum(4_194_304, 'is beyond the largest pid'))),
+  bundle: z.optional(z.string()),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 
 export type OciState = z.infer<typeof ociStateSchema>;

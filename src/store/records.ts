@@ -2,11 +2,11 @@
 // since poststop's OCI state carries no pid.
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { leaseSchema } from '../dhcp/lease.js';
 import { ensurePrivateDir, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
 
-const identitySchema = z.object({ pid: z.number().int().positive(), startTime: z.number().int().nonnegative() });
+const identitySchema = z.object({ pid: z.int().check(z.minimum(1)), startTime: z.int().check(z.minimum(0)) });
 
 export const recordSchema = z.object({
   version: z.literal(1),
@@ -17,12 +17,12 @@ export const recordSchema = z.object({
   hostVeth: z.string(),
   mac: z.string(),
   container: identitySchema,
-  netnsInode: z.number().int().positive(),
+  netnsInode: z.int().check(z.minimum(1)),
   /** attaching: links may be half made; active: handed to the supervisor's client. */
   phase: z.enum(['attaching', 'active']),
   /** The DHCP client and the token that tags its events. */
-  client: identitySchema.extend({ token: z.string() }).nullable(),
-  lease: leaseSchema.nullable(),
+  client: z.nullable(z.extend(identitySchema, { token: z.string() })),
+  lease: z.nullable(leaseSchema),
   createdAt: z.string(),
 });
 

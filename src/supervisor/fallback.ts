@@ -1,5 +1,5 @@
 // poststop when no supervisor can be reached: release and remove straight from the record.
-import type { Logger } from '../log/logger.js';
+import type { HookLog } from '../log/deferred.js';
 import { deleteLink } from '../net/links.js';
 import { readRecord, removeRecord } from '../store/records.js';
 import { removeFile } from '../sys/fs.js';
@@ -7,7 +7,7 @@ import { isAlive } from '../sys/proc.js';
 import { adoptClient, clientLogPath, stopClient } from './clients.js';
 import { supervisorPaths } from './paths.js';
 
-export async function teardownWithoutSupervisor(stateDir: string, id: string, log: Logger): Promise<void> {
+export async function teardownWithoutSupervisor(stateDir: string, id: string, log: Pick<HookLog, 'error'>): Promise<void> {
   const record = readRecord(stateDir, id);
   if (record === undefined || isAlive(record.container)) return;
   try {

@@ -1,19 +1,19 @@
 // Requests and replies between the hook and the supervisor: one JSON object per line on a unix socket.
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { containerIdSchema } from '../oci/state.js';
 import { recordSchema } from '../store/records.js';
 
 export const attachRequestSchema = z.strictObject({
   op: z.literal('attach'),
   id: containerIdSchema,
-  pid: z.number().int().positive(),
-  pidStartTime: z.number().int().nonnegative(),
-  netnsInode: z.number().int().positive(),
+  pid: z.int().check(z.minimum(1)),
+  pidStartTime: z.int().check(z.minimum(0)),
+  netnsInode: z.int().check(z.minimum(1)),
   bridge: z.string(),
   interface: z.string(),
-  mac: z.string().optional(),
+  mac: z.optional(z.string()),
   hostname: z.string(),
-  leaseTimeoutMs: z.number().int().positive(),
+  leaseTimeoutMs: z.int().check(z.minimum(1)),
   onLeaseTimeout: z.enum(['fail', 'continue']),
 });
 
@@ -26,7 +26,7 @@ export type AttachRequest = z.infer<typeof attachRequestSchema>;
 export type Request = z.infer<typeof requestSchema>;
 
 export const replySchema = z.union([
-  z.object({ ok: z.literal(true), record: recordSchema.optional(), released: z.boolean().optional(), pid: z.number().optional(), containers: z.number().optional() }),
+  z.object({ ok: z.literal(true), record: z.optional(recordSchema), released: z.optional(z.boolean()), pid: z.optional(z.number()), containers: z.optional(z.number()) }),
   z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
 ]);
 

@@ -7,7 +7,7 @@ import { parseLeaseFields, type Lease } from '../dhcp/lease.js';
 import type { ClientEvent } from '../dhcp/udhcpc.js';
 import { IpperError, toIpperError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns } from '../net/links.js';
+import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
 import { generateUniqueMac } from '../net/mac.js';
 import { hostVethName } from '../net/names.js';
 import { removeRecord, writeRecord, listRecords, type ContainerRecord } from '../store/records.js';
@@ -40,9 +40,11 @@ interface Entry {
 
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 60_000;
+const BRIDGE_CACHE_MS = 2000;
 
 export class Supervisor {
   private readonly entries = new Map<string, Entry>();
+  private readonly bridges = new Map<string, { info: BridgeInfo; at: number }>();
   private readonly paths: SupervisorPaths;
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
@@ -59,18 +61,21 @@ export class Supervisor {
 
   /** Creates the container's network and waits for its lease; undoes every step on failure. */
   async attach(request: AttachRequest, abort: AbortSignal): Promise<ContainerRecord> {
+    const began = performance.now();
+    const step = (name: string): void => this.log.debug({ id: request.id, step: name, ms: Math.round(performance.now() - began) }, 'attach step');
     const existing = this.entries.get(request.id);
     if (existing !== undefined) {
       if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
       await this.teardown(existing, 'a new incarnation replaces it');
     }
     this.assertSameContainer(request);
-    const bridge = await getBridgeInfo(request.bridge);
+    const bridge = await this.bridgeInfo(request.bridge);
     if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
     // From here to entries.set nothing awaits: choosing the MAC and reserving it are one step.
     const taken = new Set([...this.entries.values()].map((entry) => entry.record.mac));
     taken.add(bridge.mac);
     const mac = this.chooseMac(request, taken, bridge.ipv4);
+    step('checked');
     const record: ContainerRecord = {
       version: 1,
       id: request.id,
@@ -90,12 +95,13 @@ export class Supervisor {
     this.entries.set(request.id, entry);
     try {
       writeRecord(this.paths.stateDir, record);
+      step('recorded');
       abort.throwIfAborted();
-      await deleteLink(record.hostVeth); // a leftover of a crashed create with this id
-      await createVeth({ hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, containerPid: request.pid, containerInterface: request.interface, mac });
+      await this.createVethReplacingLeftover({ hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, containerPid: request.pid, containerInterface: request.interface, mac });
       this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
       abort.throwIfAborted();
       this.startClientFor(entry, request.pid);
+      step('client started');
       const bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
       abort.throwIfAborted();
       if (entry.stopping !== undefined) throw new IpperError('ABORTED', 'the container was removed while its network was being made');
@@ -108,6 +114,7 @@ export class Supervisor {
       }
       record.phase = 'active';
       writeRecord(this.paths.stateDir, record);
+      step('active');
       return record;
     } catch (error) {
       const failure = abort.aborted ? new IpperError('ABORTED', 'the hook went away before the network was ready') : toIpperError(error);
@@ -197,6 +204,27 @@ export class Supervisor {
     if (entry.stopping === undefined) writeRecord(this.paths.stateDir, record);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
+  }
+
+  /** Bridge facts change rarely; a burst of creates asks `ip` once. */
+  private async bridgeInfo(name: string): Promise<BridgeInfo> {
+    const cached = this.bridges.get(name);
+    if (cached !== undefined && Date.now() - cached.at < BRIDGE_CACHE_MS) return cached.info;
+    const info = await getBridgeInfo(name);
+    this.bridges.set(name, { info, at: Date.now() });
+    return info;
+  }
+
+  /** A host veth with this id's name is a leftover of a crashed create (no live entry owns it). */
+  private async createVethReplacingLeftover(spec: VethSpec): Promise<void> {
+    try {
+      await createVeth(spec);
+    } catch (error) {
+      if (!(error instanceof IpperError && /File exists/.test(error.message))) throw error;
+      this.log.warn({ hostVeth: spec.hostVeth }, 'leftover veth replaced');
+      await deleteLink(spec.hostVeth);
+      await createVeth(spec);
+    }
   }
 
   private newEntry(record: ContainerRecord): Entry {
@@ -311,8 +339,10 @@ export class Supervisor {
     const { record } = entry;
     clearTimeout(entry.restartTimer);
     for (const waiter of entry.leaseWaiters) waiter();
+    const began = performance.now();
     try {
       if (entry.client !== undefined) await stopClient(entry.client);
+      this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
       await deleteLink(record.hostVeth);
       removeFile(clientLogPath(this.paths, record.id));
       removeRecord(this.paths.stateDir, record.id);

@@ -1,7 +1,6 @@
 // The one module that runs external programs: absolute paths, argument arrays, an explicit
 // environment, a timeout on every call, never a shell.
 import { spawn } from 'node:child_process';
-import { execa } from 'execa';
 import { IpperError } from '../errors.js';
 
 /** What every child gets: a fixed PATH (Podman may hand hooks an empty environment) and nothing else. */
@@ -22,6 +21,8 @@ export interface RunResult {
 }
 
 export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  // Loaded on first use: the hook's own path runs no command, and execa costs ~25 ms to load.
+  const { execa } = await import('execa');
   const result = await execa(file, args, {
     env: { ...CHILD_ENV, ...options.env },
     extendEnv: false,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
-import { Runc, ensureBusyboxRootfs, writeBundle } from '../helpers/runc.js';
+import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 
 let world: TestWorld;
 let runc: Runc;

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sh, type Lab } from '../lab/lab.js';
+import { sh, type Lab } from './lab.js';
 
 const RUNC = '/usr/sbin/runc';
 

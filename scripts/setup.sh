@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a Debian/Ubuntu host, as root. Idempotent: it
+# installs only what is missing and runs `npm ci` only when the lock file changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "ipper: the demo and the tests need root (namespaces, bridges, runc); run as root" >&2
+  exit 77
+fi
+
+missing=()
+want() { [ -x "$1" ] || missing+=("$2"); }
+want /usr/sbin/ip iproute2
+want /usr/sbin/dnsmasq dnsmasq-base
+want /bin/busybox busybox
+want /usr/sbin/udhcpc udhcpc
+want /usr/sbin/runc runc
+want /usr/bin/nsenter util-linux
+want /usr/sbin/sysctl procps
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,114 @@
+// npm run bench: the hook's latency against baselines measured in the same run, on the lab.
+//   node-floor  `node -e 0`: the least any Node.js hook can take
+//   shell       pipework's way: ip link add + ip link set up + `udhcpc -q` with a script that
+//               configures the address (a client that exits after the first lease: no renewal)
+//   ipper       `ipper hook createRuntime` until it exits with the lease applied (warm supervisor)
+// Prints medians and ratios; timings belong here, never in tests.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { destroyLab, ensureLab, pause, type LabOptions } from '../lab/lab.js';
+
+const ipper = resolve(dirname(process.argv[1] ?? '.'), 'ipper');
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 20);
+const dir = '/run/ipper-lab/bench';
+const labOptions: LabOptions = { name: 'ipbench', subnet: '10.97.70', domain: 'bench.test', dir: `${dir}/lab` };
+
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+function must(file: string, args: string[], input?: string, env: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }): void {
+  const result = spawnSync(file, args, { input: input ?? '', env, encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${result.stderr}`);
+}
+
+/** A process in a fresh network namespace, started in the lab host (a container stand-in). */
+function fakeContainer(hostNs: string): { pid: number; stop: () => void } {
+  const child = spawn('/usr/bin/nsenter', [`--net=/run/netns/${hostNs}`, '--', '/usr/bin/unshare', '--net', '/bin/sleep', '600'], { stdio: 'ignore' });
+  const pid = child.pid!;
+  for (let i = 0; i < 500; i++) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep') break;
+    } catch {
+      // not yet
+    }
+    pause(2);
+  }
+  return { pid, stop: () => child.kill('SIGKILL') };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+function p90(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))] ?? NaN;
+}
+
+const SHELL_SCRIPT = `#!/bin/sh
+[ "$1" = bound ] || exit 0
+/usr/sbin/ip addr add "$ip/$mask" dev "$interface"
+[ -n "$router" ] && /usr/sbin/ip route add default via "$router" dev "$interface"
+exit 0
+`;
+
+function main(): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  destroyLab(labOptions);
+  const lab = ensureLab(labOptions);
+  const inHost = ['/usr/bin/nsenter', `--net=/run/netns/${lab.hostNs}`, '--'];
+  const config = `${dir}/config.json`;
+  writeFileSync(config, JSON.stringify({ bridge: lab.bridge, stateDir: `${dir}/state`, logFile: `${dir}/ipper.log`, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info' }));
+  writeFileSync(`${dir}/shell-udhcpc.sh`, SHELL_SCRIPT, { mode: 0o755 });
+  const results: Record<string, number[]> = { 'node-floor': [], shell: [], ipper: [], 'ipper poststop': [] };
+
+  // Warm-up: start the supervisor and fill the page cache, untimed.
+  for (let round = -2; round < rounds; round++) {
+    let start = now();
+    must(process.execPath, ['-e', '0']);
+    if (round >= 0) results['node-floor']!.push(now() - start);
+
+    const shellContainer = fakeContainer(lab.hostNs);
+    const veth = `shb${round + 10}`;
+    start = now();
+    must(inHost[0]!, [...inHost.slice(1), '/usr/sbin/ip', 'link', 'add', veth, 'master', lab.bridge, 'up', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(shellContainer.pid)]);
+    const inContainer = ['/usr/bin/nsenter', `--net=/proc/${shellContainer.pid}/ns/net`, '--'];
+    must(inContainer[0]!, [...inContainer.slice(1), '/usr/sbin/ip', 'link', 'set', 'eth0', 'up']);
+    must(inContainer[0]!, [...inContainer.slice(1), '/usr/sbin/udhcpc', '-q', '-n', '-i', 'eth0', '-s', `${dir}/shell-udhcpc.sh`, '-t', '3', '-T', '2']);
+    if (round >= 0) results['shell']!.push(now() - start);
+    must(inHost[0]!, [...inHost.slice(1), '/usr/sbin/ip', 'link', 'del', veth]);
+    shellContainer.stop();
+
+    const container = fakeContainer(lab.hostNs);
+    const id = `bench-${round + 10}-${process.pid}`;
+    const state = (status: string, pid?: number): string => JSON.stringify({ ociVersion: '1.0.2', id, status, bundle: '/', ...(pid && { pid }) });
+    start = now();
+    must(inHost[0]!, [...inHost.slice(1), ipper, 'hook', 'createRuntime'], state('creating', container.pid), { IPPER_CONFIG: config });
+    if (round >= 0) results['ipper']!.push(now() - start);
+    container.stop();
+    start = now();
+    must(inHost[0]!, [...inHost.slice(1), ipper, 'hook', 'poststop'], state('stopped'), { IPPER_CONFIG: config });
+    if (round >= 0) results['ipper poststop']!.push(now() - start);
+  }
+
+  const shell = median(results['shell']!);
+  const floor = median(results['node-floor']!);
+  console.log(`rounds: ${rounds} (medians and p90 in ms; ratio = median / baseline median)`);
+  for (const [name, values] of Object.entries(results)) {
+    const m = median(values);
+    console.log(`${name.padEnd(16)} median ${m.toFixed(1).padStart(7)}  p90 ${p90(values).toFixed(1).padStart(7)}  x shell ${(m / shell).toFixed(2)}  x node-floor ${(m / floor).toFixed(2)}`);
+  }
+  const pidFile = `${dir}/state/supervisor.pid`;
+  try {
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
+  } catch {
+    // not running
+  }
+  destroyLab(labOptions);
+}
+
+main();

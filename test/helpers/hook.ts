@@ -1,0 +1,57 @@
+// Runs the built binary as a runtime would: in the lab host's namespace, state on stdin.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { Lab } from '../lab/lab.js';
+import { IPPER, isPidAlive } from './host.js';
+
+export interface HookResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runHook(lab: Lab, configPath: string, stage: string | undefined, stdin: string, extraEnv: Record<string, string> = {}): HookResult {
+  const result = spawnSync('/usr/bin/nsenter', [`--net=/run/netns/${lab.hostNs}`, '--', IPPER, 'hook', ...(stage ? [stage] : [])], {
+    input: stdin,
+    encoding: 'utf8',
+    env: { IPPER_CONFIG: configPath, ...extraEnv },
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function ociState(fields: Record<string, unknown>): string {
+  return JSON.stringify({ ociVersion: '1.0.2', status: 'creating', bundle: '/nonexistent', ...fields });
+}
+
+/** A stand-in container: a process in a new network namespace, started from the lab host. */
+export class FakeContainer {
+  readonly child: ChildProcess;
+
+  constructor(lab: Lab, ownNetns = true) {
+    const argv = ownNetns ? ['/usr/bin/unshare', '--net', '/bin/sleep', '600'] : ['/bin/sleep', '600'];
+    this.child = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.hostNs}`, '--', ...argv], { stdio: 'ignore' });
+  }
+
+  /** The sleep's pid (unshare and nsenter exec it, so it is the child's pid). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  async ready(): Promise<void> {
+    // nsenter and unshare exec in place: wait until the pid runs sleep itself.
+    const { readFileSync } = await import('node:fs');
+    for (let i = 0; i < 200; i++) {
+      try {
+        if (readFileSync(`/proc/${this.pid}/comm`, 'utf8').trim() === 'sleep') return;
+      } catch {
+        // not yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('fake container did not start');
+  }
+
+  stop(): void {
+    if (isPidAlive(this.pid)) this.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { deconfigCommands, leaseCommands } from '../../../src/dhcp/apply.js';
+
+const A = { ip: '10.0.0.5', prefixLen: 24, router: '10.0.0.1' };
+
+describe('leaseCommands', () => {
+  it.each([
+    ['first bind', null, A, ['addr replace 10.0.0.5/24 broadcast + dev eth0', 'route replace default via 10.0.0.1 dev eth0']],
+    ['renew, same address', A, A, ['addr replace 10.0.0.5/24 broadcast + dev eth0', 'route replace default via 10.0.0.1 dev eth0']],
+    ['renew, new router', A, { ...A, router: '10.0.0.254' }, ['addr replace 10.0.0.5/24 broadcast + dev eth0', 'route replace default via 10.0.0.254 dev eth0']],
+    ['address change', A, { ip: '10.0.0.9', prefixLen: 24, router: '10.0.0.1' },
+      ['addr flush dev eth0', 'addr replace 10.0.0.9/24 broadcast + dev eth0', 'route replace default via 10.0.0.1 dev eth0']],
+    ['prefix change', A, { ...A, prefixLen: 16 },
+      ['addr flush dev eth0', 'addr replace 10.0.0.5/16 broadcast + dev eth0', 'route replace default via 10.0.0.1 dev eth0']],
+    ['first bind, no router', null, { ip: '10.0.0.5', prefixLen: 24 }, ['addr replace 10.0.0.5/24 broadcast + dev eth0', 'route flush exact 0.0.0.0/0 dev eth0']],
+    ['router withdrawn', A, { ip: '10.0.0.5', prefixLen: 24 }, ['addr replace 10.0.0.5/24 broadcast + dev eth0', 'route flush exact 0.0.0.0/0 dev eth0']],
+  ] as const)('%s', (_name, previous, next, expected) => {
+    expect(leaseCommands('eth0', previous, next)).toStrictEqual(expected);
+  });
+
+  it('names the given interface', () => {
+    expect(leaseCommands('lan1', A, { ...A, ip: '10.0.0.6' })).toStrictEqual([
+      'addr flush dev lan1', 'addr replace 10.0.0.6/24 broadcast + dev lan1', 'route replace default via 10.0.0.1 dev lan1',
+    ]);
+  });
+});
+
+describe('deconfigCommands', () => {
+  it('flushes every address', () => {
+    expect(deconfigCommands('eth0')).toStrictEqual(['addr flush dev eth0']);
+  });
+});
