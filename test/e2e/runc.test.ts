@@ -7,6 +7,7 @@ import { inNs, serverLeases } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
+import { runHook } from '../helpers/hook.js';
 
 let world: TestWorld;
 let runc: Runc;
@@ -105,6 +106,21 @@ describe('a runc container with the ipper hook', () => {
     expect(namespaceView(container.pid).addresses.some((addr) => addr.local === ip)).toBe(true);
   });
 
+  it('restarts a DHCP client that dies while its container lives: same MAC, same address', async () => {
+    const before = inspect(container.id).NetworkSettings;
+    process.kill(Number(before['DHCP_PID']), 'SIGKILL');
+    await expect
+      .poll(() => {
+        const pid = Number(inspect(container.id).NetworkSettings['DHCP_PID']);
+        return pid !== Number(before['DHCP_PID']) && isPidAlive(pid);
+      }, { timeout: 15_000, interval: 100 })
+      .toBe(true);
+    // The new client asks for and gets the same lease (same MAC, so the same client id).
+    await expect.poll(() => serverLeases(world.lab).filter((entry) => entry.mac === before['HWAddr']).map((entry) => entry.ip), { timeout: 15_000 }).toEqual([ip]);
+    expect(inspect(container.id).NetworkSettings).toMatchObject({ HWAddr: before['HWAddr'], IPAddress: ip });
+    expect(namespaceView(container.pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local)).toEqual([ip]);
+  });
+
   it('releases the lease and leaves nothing behind after runc delete', async () => {
     const clientPid = Number(inspect(container.id).NetworkSettings['DHCP_PID']);
     const hostVeth = inspect(container.id).NetworkSettings['HostInterface']!;
@@ -115,6 +131,13 @@ describe('a runc container with the ipper hook', () => {
     expect(linkNames(world.lab.hostNs)).not.toContain(hostVeth);
     expect(isPidAlive(clientPid)).toBe(false);
     expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(`IPPER_CONTAINER=${container.id}`)).toEqual([]);
+    expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+  });
+
+  it('a second poststop for the same container exits 0 and changes nothing', () => {
+    const before = { links: linkNames(world.lab.hostNs), files: filesIn(world.stateDir), leases: serverLeases(world.lab) };
+    const result = runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: container.id, status: 'stopped' }));
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect({ links: linkNames(world.lab.hostNs), files: filesIn(world.stateDir), leases: serverLeases(world.lab) }).toEqual(before);
   });
 });
