@@ -18,6 +18,9 @@ want /usr/sbin/udhcpc udhcpc
 want /usr/sbin/runc runc
 want /usr/bin/nsenter util-linux
 want /usr/sbin/sysctl procps
+want /usr/bin/tar tar
+want /usr/bin/podman podman
+want /usr/sbin/dockerd docker.io
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update -qq

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'LOCK_TIMEOUT'
   | 'SUPERVISOR_UNAVAILABLE'
   | 'NOT_FOUND'
+  | 'ROOTLESS'
   | 'INTERNAL';
 
 const exitCodeOf: Record<ErrorCode, number> = {
@@ -52,6 +53,7 @@ const exitCodeOf: Record<ErrorCode, number> = {
   LOCK_TIMEOUT: EXIT.temporary,
   SUPERVISOR_UNAVAILABLE: EXIT.unavailable,
   NOT_FOUND: EXIT.data,
+  ROOTLESS: EXIT.unavailable,
   INTERNAL: EXIT.software,
 };
 

@@ -6,6 +6,7 @@ import { deferredLog, type HookLog } from '../log/deferred.js';
 import { hookCommand } from './hook.js';
 import { inspectCommand } from './inspect.js';
 import type { CliIo } from './io.js';
+import { basename } from 'node:path';
 
 declare const __IPPER_VERSION__: string | undefined;
 export const VERSION = typeof __IPPER_VERSION__ === 'string' ? __IPPER_VERSION__ : '0.0.0-dev';
@@ -15,6 +16,11 @@ export const HELP = `ipper ${VERSION}: one IP address per container on the host'
 Usage:
   ipper hook [createRuntime|poststop]   OCI hook; the OCI state on stdin
   ipper inspect <id>|--all              the container's network as JSON
+  ipper attach <bridge> <container> dhcp [mac]
+                                        give a running Docker/Podman container (or pid) a lease
+  ipper runtime <runc arguments>        Docker's runtime: adds the hooks on create, then runc
+                                        (also as the ipper-runtime link)
+  ipper install|uninstall [--root DIR]  binary, Podman hooks.d, config, Docker daemon.json
   ipper supervisor                      run the per-host supervisor (started on demand)
   ipper --version | --help
 
@@ -24,7 +30,12 @@ Config: $IPPER_CONFIG or /etc/ipper/config.json (missing file: all defaults).
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let log: HookLog | undefined;
   try {
+    // As Docker's runtime every call must reach runc, whatever the state of ipper's config.
+    if (basename(process.argv0) === 'ipper-runtime') return await (await import('./runtime.js')).runtimeCommand(argv, io);
     const [command, ...args] = argv;
+    if (command === 'runtime') return await (await import('./runtime.js')).runtimeCommand(args, io);
+    if (command === 'install') return (await import('./install.js')).installCommand(args, io);
+    if (command === 'uninstall') return (await import('./install.js')).uninstallCommand(args, io);
     if (command === '--version' || command === '-v' || command === 'version') {
       io.stdout(`${VERSION}\n`);
       return 0;
@@ -41,6 +52,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await hookCommand(args, { config, configPath, log, io });
       case 'inspect':
         return inspectCommand(args, config, io);
+      case 'attach':
+        return await (await import('./attach.js')).attachCommand(args, config, configPath, io);
       case 'supervisor':
         if (args.length > 0) throw new IpperError('USAGE', 'usage: ipper supervisor');
         // Only the supervisor needs proper-lockfile and the rest; hooks do not pay for loading them.

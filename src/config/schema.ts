@@ -22,6 +22,8 @@ export const configSchema = z.strictObject({
   onLeaseTimeout: z._default(z.enum(['fail', 'continue']), 'fail'),
   /** IPv4 whose last three octets go into generated MACs; default: the bridge's first IPv4 address. */
   hostAddress: z.optional(z.ipv4({ error: 'must be an IPv4 address' })),
+  /** DHCP hostname source when no ipper.hostname annotation: the short id, or config.json's hostname. */
+  hostnameFrom: z._default(z.enum(['id', 'config']), 'id'),
   /** How often the supervisor checks for containers that vanished without a poststop. */
   gcIntervalMs: z._default(intBetween(1000, 3_600_000), 30_000),
 });

@@ -13,9 +13,14 @@ export interface HookLog {
   flush(): Promise<void>;
 }
 
+const RANK: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, silent: 100 };
+
 export function deferredLog(options: LoggerOptions): HookLog {
   const lines: { level: Level; fields: object; message: string }[] = [];
-  const keep = (level: Level) => (fields: object, message: string) => void lines.push({ level, fields, message });
+  const threshold = RANK[options.level] ?? 30;
+  const keep = (level: Level) => (fields: object, message: string) => {
+    if (RANK[level]! >= threshold) lines.push({ level, fields, message });
+  };
   return {
     debug: keep('debug'),
     info: keep('info'),

@@ -46,11 +46,12 @@ export interface ShOptions {
   input?: string;
   allowFail?: boolean;
   timeoutMs?: number;
+  env?: Record<string, string>;
 }
 
 export function sh(file: string, args: readonly string[], options: ShOptions = {}): string {
   try {
-    return execFileSync(file, args, { encoding: 'utf8', input: options.input ?? '', stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 });
+    return execFileSync(file, args, { encoding: 'utf8', input: options.input ?? '', stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000, ...(options.env && { env: options.env }) });
   } catch (error) {
     if (options.allowFail) return '';
     const failure = error as { stderr?: string; message: string };

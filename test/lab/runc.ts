@@ -101,3 +101,10 @@ export class Runc {
     return out.split('\n').filter(Boolean);
   }
 }
+
+/** The busybox rootfs as a tar, for `docker import` and `podman import` (no registry is reachable). */
+export function busyboxImageTar(rootfs: string, tarPath: string): string {
+  ensureBusyboxRootfs(rootfs);
+  sh('/usr/bin/tar', ['-C', rootfs, '-cf', tarPath, '.']);
+  return tarPath;
+}

@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
-import { filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { spawnSync } from 'node:child_process';
+import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
 
 let world: TestWorld;
 let baselineLinks: string[];
@@ -123,6 +124,20 @@ describe('no lease in time with onLeaseTimeout "fail"', () => {
     } finally {
       startServer(world.lab);
     }
+  });
+});
+
+describe('rootless', () => {
+  it('a hook in a user namespace (rootless Podman) says that it needs root, before touching anything', async () => {
+    const container = await fakeContainer();
+    const result = spawnSync('/usr/bin/unshare', ['--user', '--map-root-user', '--', IPPER, 'hook', 'createRuntime'], {
+      input: ociState({ id: 'rootless', pid: container.pid }),
+      encoding: 'utf8',
+      env: { IPPER_CONFIG: world.configPath },
+    });
+    expectOneLineError({ status: result.status, stderr: result.stderr }, /rootless Podman cannot use it .*\[ROOTLESS\]/);
+    expectNothingLeft();
+    expect(Object.keys(namespaceView(container.pid).macs)).toEqual(['lo']);
   });
 });
 

@@ -15,6 +15,7 @@ const DEFAULTS = {
   logLevel: 'info',
   leaseTimeoutMs: 10_000,
   onLeaseTimeout: 'fail',
+  hostnameFrom: 'id',
   gcIntervalMs: 30_000,
 };
 
@@ -106,5 +107,12 @@ describe('loadConfig', () => {
     const error = errorOf(() => loadConfig({ IPPER_CONFIG: link }));
     expect(error.code).toBe('INVALID_CONFIG');
     expect(error.message).toBe(`cannot read config ${link}: is a symlink`);
+  });
+});
+
+describe('hostnameFrom', () => {
+  it('accepts id and config, and names the key for anything else', () => {
+    expect(parseConfig('{"hostnameFrom":"config"}', 'F').hostnameFrom).toBe('config');
+    expect(() => parseConfig('{"hostnameFrom":"name"}', 'F')).toThrow('config F: hostnameFrom: must be one of "id", "config"');
   });
 });

@@ -1,0 +1,104 @@
+// `ipper install|uninstall [--root DIR]`: the binary, the Podman hooks.d file, a default config,
+// and the Docker runtime in daemon.json. uninstall undoes exactly that. --root lets tests use a
+// scratch directory.
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { isSea } from 'node:sea';
+import { dirname } from 'node:path';
+import { IpperError, isErrnoCode } from '../errors.js';
+import { writeFileAtomic } from '../sys/fs.js';
+import type { CliIo } from './io.js';
+
+export const BINARY = '/usr/local/bin/ipper';
+export const RUNTIME_LINK = '/usr/local/bin/ipper-runtime';
+const HOOKS_FILE = '/etc/containers/oci/hooks.d/ipper.json';
+const CONFIG_FILE = '/etc/ipper/config.json';
+const DAEMON_JSON = '/etc/docker/daemon.json';
+
+/** The hooks.d entry (oci-hooks(5)): only containers that carry an ipper annotation. Same as hooks.d/ipper.json. */
+export const HOOKS_D_ENTRY = {
+  version: '1.0.0',
+  hook: { path: BINARY, args: ['ipper', 'hook'] },
+  when: { annotations: { '^ipper\\.(bridge|mac|hostname)$': '.*' } },
+  stages: ['createRuntime', 'poststop'],
+};
+
+export const DEFAULT_CONFIG_TEXT = `${JSON.stringify({ bridge: 'br0' }, null, 2)}\n`;
+
+function parseRoot(args: readonly string[], command: string): string {
+  if (args.length === 0) return '';
+  if (args.length === 2 && args[0] === '--root' && args[1]!.startsWith('/')) return args[1]!.replace(/\/+$/, '');
+  throw new IpperError('USAGE', `usage: ipper ${command} [--root /absolute/dir]`);
+}
+
+/** daemon.json as an object; an existing file that is not a JSON object is an error, never overwritten. */
+function readDaemonJson(path: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new IpperError('INVALID_CONFIG', `${path} is not valid JSON (${(error as Error).message}); fix it first, ipper does not overwrite it`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new IpperError('INVALID_CONFIG', `${path} is not a JSON object; fix it first`);
+  return value as Record<string, unknown>;
+}
+
+function runtimesOf(daemon: Record<string, unknown>, path: string): Record<string, unknown> {
+  const runtimes = daemon['runtimes'] ?? {};
+  if (typeof runtimes !== 'object' || runtimes === null || Array.isArray(runtimes)) throw new IpperError('INVALID_CONFIG', `"runtimes" in ${path} is not an object`);
+  return runtimes as Record<string, unknown>;
+}
+
+function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, 0o644);
+}
+
+export function installCommand(args: readonly string[], io: CliIo): number {
+  const root = parseRoot(args, 'install');
+  if (!isSea()) throw new IpperError('USAGE', 'install runs from the built binary (dist/ipper), not from node');
+  // Validate daemon.json before changing anything.
+  const daemonPath = `${root}${DAEMON_JSON}`;
+  const daemon = readDaemonJson(daemonPath) ?? {};
+  const runtimes = runtimesOf(daemon, daemonPath);
+  // The binary first: hooks.d entries whose path does not exist are dropped by Podman.
+  mkdirSync(dirname(`${root}${BINARY}`), { recursive: true, mode: 0o755 });
+  const temp = `${root}${BINARY}.new`;
+  copyFileSync(process.execPath, temp);
+  renameSync(temp, `${root}${BINARY}`);
+  rmSync(`${root}${RUNTIME_LINK}`, { force: true });
+  symlinkSync('ipper', `${root}${RUNTIME_LINK}`);
+  writeJson(`${root}${HOOKS_FILE}`, HOOKS_D_ENTRY);
+  if (!existsSync(`${root}${CONFIG_FILE}`)) {
+    mkdirSync(dirname(`${root}${CONFIG_FILE}`), { recursive: true, mode: 0o755 });
+    writeFileAtomic(`${root}${CONFIG_FILE}`, DEFAULT_CONFIG_TEXT, 0o644);
+  }
+  writeJson(daemonPath, { ...daemon, runtimes: { ...runtimes, ipper: { path: RUNTIME_LINK } } });
+  io.stdout(`installed ${BINARY}, ${RUNTIME_LINK}, ${HOOKS_FILE}, ${CONFIG_FILE} and the "ipper" runtime in ${DAEMON_JSON}${root ? ` under ${root}` : ''}\n`);
+  return 0;
+}
+
+export function uninstallCommand(args: readonly string[], io: CliIo): number {
+  const root = parseRoot(args, 'uninstall');
+  const daemonPath = `${root}${DAEMON_JSON}`;
+  const daemon = readDaemonJson(daemonPath);
+  if (daemon !== undefined) {
+    const runtimes = runtimesOf(daemon, daemonPath);
+    if ('ipper' in runtimes) {
+      const { ipper: _removed, ...others } = runtimes;
+      const { runtimes: _old, ...rest } = daemon;
+      writeJson(daemonPath, Object.keys(others).length > 0 ? { ...rest, runtimes: others } : rest);
+    }
+  }
+  rmSync(`${root}${HOOKS_FILE}`, { force: true });
+  // The config goes only if it is still the one install wrote: an operator's edits stay.
+  if (existsSync(`${root}${CONFIG_FILE}`) && readFileSync(`${root}${CONFIG_FILE}`, 'utf8') === DEFAULT_CONFIG_TEXT) rmSync(`${root}${CONFIG_FILE}`);
+  try {
+    if (lstatSync(`${root}${RUNTIME_LINK}`).isSymbolicLink()) rmSync(`${root}${RUNTIME_LINK}`);
+  } catch (error) {
+    if (!isErrnoCode(error, 'ENOENT')) throw error;
+  }
+  rmSync(`${root}${BINARY}`, { force: true });
+  io.stdout(`uninstalled ipper${root ? ` under ${root}` : ''}\n`);
+  return 0;
+}

@@ -1,0 +1,87 @@
+// Rootful Podman with the shipped hooks.d file: containers that opt in by annotation get a lease.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inNs, serverLeases } from '../lab/lab.js';
+import { busyboxImageTar } from '../lab/runc.js';
+import { createWorld, type TestWorld } from '../helpers/env.js';
+import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { inspect, fetchFrom } from '../helpers/network.js';
+import { Podman } from '../helpers/podman.js';
+
+let world: TestWorld;
+let podman: Podman;
+let baselineLinks: string[];
+const IMAGE = 'localhost/ipper-busybox:latest';
+const HTTPD = ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'];
+
+function pidOf(id: string): number {
+  return Number(podman.run(['inspect', '--format', '{{.State.Pid}}', id]));
+}
+
+beforeAll(() => {
+  world = createWorld('ippod', '10.97.65', { gcIntervalMs: 1000 });
+  baselineLinks = linkNames(world.lab.hostNs);
+  podman = new Podman(world.lab, `${world.dir}/podman`, IPPER, world.configPath);
+  podman.run(['import', busyboxImageTar(`${world.dir}/rootfs`, `${world.dir}/busybox.tar`), IMAGE]);
+});
+
+afterAll(async () => {
+  podman?.run(['rm', '-f', '-a', '-t', '0'], true);
+  await world?.destroy();
+});
+
+describe('podman run --network none --annotation ipper.bridge=br0', () => {
+  let first: string;
+  let second: string;
+
+  it('gives each opted-in container a lease; both serve port 80 on their own addresses, by name', async () => {
+    first = podman.run(['run', '-d', '--network', 'none', '--annotation', 'ipper.bridge=br0', IMAGE, ...HTTPD]);
+    second = podman.run(['run', '-d', '--network', 'none', '--annotation', 'ipper.bridge=br0', IMAGE, ...HTTPD]);
+    const ips = [first, second].map((id) => inspect(world, id).NetworkSettings['IPAddress']);
+    expect(new Set(ips).size).toBe(2);
+    for (const [index, id] of [first, second].entries()) {
+      expect(namespaceView(pidOf(id)).addresses.map((addr) => addr.local)).toContain(ips[index]);
+      await expect.poll(() => fetchFrom(world.lab.peerNs, `http://${id.slice(0, 12)}.${world.lab.domain}/`), { timeout: 10_000 }).toBe('hello from an ipper container\n');
+    }
+    // one container reaches the other on the bridge
+    expect(podman.run(['exec', first, '/bin/busybox', 'wget', '-q', '-O', '-', `http://${ips[1]}/`])).toBe('hello from an ipper container');
+  });
+
+  it('leaves a container without an ipper annotation untouched', () => {
+    const plain = podman.run(['run', '-d', '--network', 'none', IMAGE, '/bin/busybox', 'sleep', '600']);
+    expect(Object.keys(namespaceView(pidOf(plain)).macs)).toEqual(['lo']);
+    expect(filesIn(`${world.stateDir}/containers`)).not.toContain(`${plain}.json`);
+    podman.run(['rm', '-f', '-t', '0', plain]);
+  });
+
+  it('with hostnameFrom "config", the DHCP hostname is the one Podman put in config.json (--hostname)', () => {
+    world.writeConfig({ gcIntervalMs: 1000, hostnameFrom: 'config' });
+    try {
+      const named = podman.run(['run', '-d', '--network', 'none', '--hostname', 'podweb', '--annotation', 'ipper.bridge=br0', IMAGE, ...HTTPD]);
+      const ip = inspect(world, named).NetworkSettings['IPAddress']!;
+      expect(inspect(world, named).NetworkSettings['Hostname']).toBe('podweb');
+      expect(inNs(world.lab.peerNs, ['/bin/busybox', 'nslookup', `podweb.${world.lab.domain}`, world.lab.serverAddress])).toContain(`Address: ${ip}`);
+      podman.run(['rm', '-f', '-t', '0', named]);
+    } finally {
+      world.writeConfig({ gcIntervalMs: 1000 });
+    }
+  });
+
+  it('podman restart gives the container its network again', async () => {
+    podman.run(['restart', '-t', '0', first]);
+    await expect.poll(() => inspect(world, first).NetworkSettings['IPAddress'], { timeout: 15_000 }).toMatch(/^10\.97\.65\./);
+    const ip = inspect(world, first).NetworkSettings['IPAddress']!;
+    expect(namespaceView(pidOf(first)).addresses.map((addr) => addr.local)).toContain(ip);
+    expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
+  });
+
+  it('podman stop + rm release the leases and leave nothing behind', async () => {
+    const ips = [first, second].map((id) => inspect(world, id).NetworkSettings['IPAddress']!);
+    podman.run(['stop', '-t', '0', first, second]);
+    podman.run(['rm', first, second]);
+    await expect.poll(() => serverLeases(world.lab).filter((lease) => ips.includes(lease.ip)), { timeout: 10_000 }).toEqual([]);
+    expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+    expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+    expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+    expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(/DHCPRELEASE/);
+  });
+});

@@ -1,0 +1,27 @@
+// Rootful Podman pointed at a test's own storage, containers.conf and hooks dir, run in the lab host.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { sh, type Lab } from '../lab/lab.js';
+import { ROOT } from './host.js';
+
+export class Podman {
+  private readonly base: string[];
+  private readonly env: Record<string, string>;
+
+  constructor(lab: Lab, dir: string, ipper: string, ipperConfig: string) {
+    mkdirSync(`${dir}/hooks`, { recursive: true });
+    // Podman's default ulimits exceed this machine's hard limits; crun fails here: runc.
+    writeFileSync(`${dir}/containers.conf`, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=20000:20000"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
+    // The shipped hooks.d file, with this build's path and this test's config.
+    const entry = JSON.parse(readFileSync(`${ROOT}/hooks.d/ipper.json`, 'utf8'));
+    entry.hook.path = ipper;
+    entry.hook.env = [`IPPER_CONFIG=${ipperConfig}`];
+    writeFileSync(`${dir}/hooks/ipper.json`, JSON.stringify(entry));
+    this.base = ['/usr/bin/nsenter', `--net=/run/netns/${lab.hostNs}`, '--', '/usr/bin/podman', '--root', `${dir}/root`, '--runroot', `${dir}/runroot`, '--storage-driver', 'vfs', '--hooks-dir', `${dir}/hooks`];
+    this.env = { CONTAINERS_CONF: `${dir}/containers.conf`, PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+  }
+
+  run(args: readonly string[], allowFail = false): string {
+    const [file, ...rest] = this.base;
+    return sh(file!, [...rest, ...args], { allowFail, env: this.env, timeoutMs: 120_000 }).trim();
+  }
+}
