@@ -21,7 +21,10 @@ Usage:
   ipper runtime <runc arguments>        Docker's runtime: adds the hooks on create, then runc
                                         (also as the ipper-runtime link)
   ipper install|uninstall [--root DIR]  binary, Podman hooks.d, config, Docker daemon.json
-  ipper supervisor                      run the per-host supervisor (started on demand)
+  ipper gc [--dry-run]                  reap what crashed runtimes left behind (the supervisor
+                                        also does it every gcIntervalMs)
+  ipper supervisor [--release-all]      run the per-host supervisor (started on demand);
+                                        --release-all: release every lease on purpose
   ipper --version | --help
 
 Config: $IPPER_CONFIG or /etc/ipper/config.json (missing file: all defaults).
@@ -54,9 +57,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return inspectCommand(args, config, io);
       case 'attach':
         return await (await import('./attach.js')).attachCommand(args, config, configPath, io);
+      case 'gc':
+        return await (await import('./gc.js')).gcCommand(args, config, configPath, io);
       case 'supervisor':
-        if (args.length > 0) throw new IpperError('USAGE', 'usage: ipper supervisor');
+        if (args.length === 1 && args[0] === '--release-all') return await (await import('./gc.js')).releaseAllCommand(config, configPath, io);
+        if (args.length > 0) throw new IpperError('USAGE', 'usage: ipper supervisor [--release-all]');
         // Only the supervisor needs proper-lockfile and the rest; hooks do not pay for loading them.
+        // Started detached, its stderr goes nowhere: a failure to start goes to the log as well.
+        log = deferredLog({ file: config.logFile, level: config.logLevel, name: 'supervisor', warn: io.stderr });
         await (await import('../supervisor/daemon.js')).runSupervisor(config);
         return 0;
       default:

@@ -63,7 +63,11 @@ export function waitForExit(identity: ProcessIdentity, pollMs: number, timeoutMs
     const deadline = Date.now() + timeoutMs;
     const check = (): void => {
       if (!isAlive(identity) || Date.now() >= deadline) resolve();
-      else setTimeout(check, pollMs).unref();
+      else {
+        const timer = setTimeout(check, pollMs);
+        // A bounded wait keeps the process alive until it ends; an endless watch must not.
+        if (timeoutMs === Infinity) timer.unref();
+      }
     };
     check();
   });

@@ -19,14 +19,23 @@ export const attachRequestSchema = z.strictObject({
 
 export const detachRequestSchema = z.strictObject({ op: z.literal('detach'), id: containerIdSchema });
 export const statusRequestSchema = z.strictObject({ op: z.literal('status') });
+export const gcRequestSchema = z.strictObject({ op: z.literal('gc'), dryRun: z.boolean() });
+export const releaseAllRequestSchema = z.strictObject({ op: z.literal('release-all') });
 
-export const requestSchema = z.discriminatedUnion('op', [attachRequestSchema, detachRequestSchema, statusRequestSchema]);
+export const requestSchema = z.discriminatedUnion('op', [attachRequestSchema, detachRequestSchema, statusRequestSchema, gcRequestSchema, releaseAllRequestSchema]);
 
 export type AttachRequest = z.infer<typeof attachRequestSchema>;
 export type Request = z.infer<typeof requestSchema>;
 
 export const replySchema = z.union([
-  z.object({ ok: z.literal(true), record: z.optional(recordSchema), released: z.optional(z.boolean()), pid: z.optional(z.number()), containers: z.optional(z.number()) }),
+  z.object({
+    ok: z.literal(true),
+    record: z.optional(recordSchema),
+    released: z.optional(z.boolean()),
+    pid: z.optional(z.number()),
+    containers: z.optional(z.number()),
+    actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
+  }),
   z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
 ]);
 

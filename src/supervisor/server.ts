@@ -57,6 +57,10 @@ async function answer(line: string, supervisor: Supervisor, abort: AbortSignal, 
         return { ok: true, released: await supervisor.detach(request.id) };
       case 'status':
         return { ok: true, pid: process.pid, containers: supervisor.size };
+      case 'gc':
+        return { ok: true, actions: await supervisor.collectGarbage(request.dryRun) };
+      case 'release-all':
+        return { ok: true, containers: await supervisor.releaseAll() };
     }
   } catch (error) {
     const failure = toIpperError(error);

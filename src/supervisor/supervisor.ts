@@ -15,6 +15,8 @@ import { removeFile } from '../sys/fs.js';
 import { isAlive, readNetnsInode, readStartTime } from '../sys/proc.js';
 import { adoptClient, clientLogPath, startClient, stopClient, type ClientHandle } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
+import { listOwnClients, listOwnVeths } from '../gc/facts.js';
+import { planGc, type GcAction } from '../gc/plan.js';
 import type { AttachRequest } from './protocol.js';
 
 export interface SupervisorOptions {
@@ -45,6 +47,7 @@ const BRIDGE_CACHE_MS = 2000;
 export class Supervisor {
   private readonly entries = new Map<string, Entry>();
   private readonly bridges = new Map<string, { info: BridgeInfo; at: number }>();
+  private collecting = false;
   private readonly paths: SupervisorPaths;
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
@@ -157,11 +160,48 @@ export class Supervisor {
     }
   }
 
-  /** Reaps containers that died without a poststop. */
-  async collectGarbage(): Promise<void> {
-    for (const entry of [...this.entries.values()]) {
-      if (entry.stopping === undefined && entry.record.phase === 'active' && !isAlive(entry.record.container)) {
-        await this.teardown(entry, 'container gone without poststop');
+  /**
+   * Reconciles records, DHCP clients and host veths (see gc/plan.ts). Links and processes are
+   * listed before the entries are read: an entry exists before its veth or client does, so a
+   * create in flight is always seen as busy, never as an orphan.
+   */
+  async collectGarbage(dryRun = false): Promise<GcAction[]> {
+    if (this.collecting) return [];
+    this.collecting = true;
+    try {
+      const veths = await listOwnVeths();
+      const clients = listOwnClients(this.paths.eventsDir);
+      const entries = [...this.entries.values()];
+      const actions = planGc({
+        records: entries.map(({ record, client }) => ({
+          id: record.id,
+          hostVeth: record.hostVeth,
+          phase: record.phase,
+          containerAlive: isAlive(record.container),
+          clientPid: client !== undefined && isAlive(client.identity) ? client.identity.pid : undefined,
+        })),
+        busy: new Set(entries.filter((entry) => entry.stopping !== undefined || entry.record.phase === 'attaching').map((entry) => entry.record.id)),
+        veths,
+        clients,
+      });
+      if (!dryRun) await this.applyGc(actions);
+      return actions;
+    } finally {
+      this.collecting = false;
+    }
+  }
+
+  private async applyGc(actions: readonly GcAction[]): Promise<void> {
+    for (const action of actions) {
+      this.log.warn(action, 'garbage collection');
+      if (action.action === 'teardown') {
+        const entry = this.entries.get(action.id);
+        if (entry !== undefined) await this.teardown(entry, action.reason);
+      } else if (action.action === 'delete-veth') {
+        await deleteLink(action.name).catch((error: unknown) => this.log.error({ err: error, name: action.name }, 'veth not deleted'));
+      } else {
+        const startTime = readStartTime(action.pid);
+        if (startTime !== undefined) await stopClient(adoptClient({ pid: action.pid, startTime }, '', 20));
       }
     }
   }
@@ -352,6 +392,13 @@ export class Supervisor {
     } finally {
       if (this.entries.get(record.id) === entry) this.entries.delete(record.id);
     }
+  }
+
+  /** `ipper supervisor --release-all`: every lease released and every container's network removed, on purpose. */
+  async releaseAll(): Promise<number> {
+    const entries = [...this.entries.values()];
+    await Promise.all(entries.map((entry) => this.teardown(entry, 'release-all')));
+    return entries.length;
   }
 
   /** Every container's network, for tests and `ipper inspect` through the socket. */

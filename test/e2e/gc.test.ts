@@ -1,0 +1,172 @@
+// Garbage collection against the real system: what a crashed runtime or a crashed hook leaves.
+import { randomBytes } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inNs, serverLeases } from '../lab/lab.js';
+import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
+import { createWorld, type TestWorld } from '../helpers/env.js';
+import { FakeContainer } from '../helpers/hook.js';
+import { IPPER, filesIn, isPidAlive, linkNames, processesMatching } from '../helpers/host.js';
+import { inspect } from '../helpers/network.js';
+
+let world: TestWorld;
+let runc: Runc;
+let baselineLinks: string[];
+const GC_MS = 1000;
+
+function newContainer(): { id: string; pid: number } {
+  const id = randomBytes(32).toString('hex');
+  const bundleDir = `${world.dir}/bundles/${id.slice(0, 12)}`;
+  writeBundle({ bundleDir, rootfs: `${world.dir}/rootfs`, args: ['/bin/busybox', 'sleep', '600'], ipperPath: IPPER, ipperConfig: world.configPath });
+  runc.create(id, bundleDir);
+  runc.start(id);
+  return { id, pid: runc.state(id)!.pid };
+}
+
+function ipper(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync('/usr/bin/nsenter', [`--net=/run/netns/${world.lab.hostNs}`, '--', IPPER, ...args], { encoding: 'utf8', env: { IPPER_CONFIG: world.configPath } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Processes that hold a network namespace (by inode), to show that nothing pins a dead container's. */
+function holdersOf(netnsInode: number): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {
+    try {
+      return statSync(`/proc/${name}/ns/net`).ino === netnsInode ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function expectHostClean(): void {
+  expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+  expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+  expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+}
+
+beforeAll(() => {
+  world = createWorld('ipgc', '10.97.67', { gcIntervalMs: GC_MS });
+  runc = new Runc(world.lab, `${world.dir}/runc`);
+  ensureBusyboxRootfs(`${world.dir}/rootfs`);
+  baselineLinks = linkNames(world.lab.hostNs);
+});
+
+afterAll(async () => {
+  for (const id of runc?.list() ?? []) runc.remove(id);
+  await world?.destroy();
+});
+
+describe('garbage collection', () => {
+  it('reaps a container SIGKILLed whose runtime never calls poststop: lease released, namespace freed', async () => {
+    const { id, pid } = newContainer();
+    const ip = inspect(world, id).NetworkSettings['IPAddress']!;
+    const netnsInode = statSync(`/proc/${pid}/ns/net`).ino;
+    process.kill(pid, 'SIGKILL');
+    rmSync(`${world.dir}/runc/${id}`, { recursive: true, force: true }); // the runtime forgets it
+    await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 5 * GC_MS + 5000 }).toEqual([]);
+    expect(serverLeases(world.lab).map((lease) => lease.ip)).not.toContain(ip);
+    expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toContain(`DHCPRELEASE(lan0) ${ip} `);
+    expect(holdersOf(netnsInode)).toEqual([]);
+    expectHostClean();
+  });
+
+  it('deletes a veth that no record explains, and --dry-run only says so', async () => {
+    const orphan = `ipr${randomBytes(6).toString('hex')}`;
+    inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'add', orphan, 'master', world.lab.bridge, 'type', 'veth', 'peer', 'name', 'orphanpeer']);
+    // Another tool's veth on the same bridge is not ipper's to touch.
+    inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'add', 'vethother', 'master', world.lab.bridge, 'type', 'veth', 'peer', 'name', 'otherpeer']);
+    try {
+      const dry = ipper(['gc', '--dry-run']);
+      expect(dry.status).toBe(0);
+      expect(dry.stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([{ dryRun: true, action: 'delete-veth', name: orphan, reason: 'no record explains it' }]);
+      expect(linkNames(world.lab.hostNs)).toContain(orphan);
+      expect(ipper(['gc']).status).toBe(0);
+      expect(linkNames(world.lab.hostNs)).not.toContain(orphan);
+      expect(linkNames(world.lab.hostNs)).toContain('vethother');
+    } finally {
+      inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'del', 'vethother'], { allowFail: true });
+    }
+    expectHostClean();
+  });
+
+  it('stops a DHCP client that no record explains', async () => {
+    const container = new FakeContainer(world.lab);
+    await container.ready();
+    const client = spawn('/usr/bin/nsenter', [`--net=/proc/${container.pid}/ns/net`, '--', '/usr/sbin/udhcpc', '-f', '-i', 'lo', '-s', '/bin/true'], {
+      env: { IPPER_SPOOL: `${world.stateDir}/events`, IPPER_CONTAINER: 'ghost', IPPER_TOKEN: 'x' },
+      stdio: 'ignore',
+    });
+    try {
+      await expect.poll(() => isPidAlive(client.pid!) && readFileSync(`/proc/${client.pid}/comm`, 'utf8').trim()).toBe('udhcpc');
+      await expect.poll(() => isPidAlive(client.pid!), { timeout: 5 * GC_MS + 5000 }).toBe(false);
+    } finally {
+      client.kill('SIGKILL');
+      container.stop();
+    }
+  });
+
+  it('reaps a record whose pid now belongs to another process, and never signals that process', async () => {
+    const { id, pid } = newContainer();
+    const impostor = spawn('/bin/sleep', ['600'], { stdio: 'ignore' });
+    try {
+      await world.stopSupervisor();
+      // As if the container died and its pid went to a new process: same pid field, another process.
+      const path = `${world.stateDir}/containers/${id}.json`;
+      const record = JSON.parse(readFileSync(path, 'utf8'));
+      record.container.pid = impostor.pid;
+      writeFileSync(path, JSON.stringify(record));
+      process.kill(pid, 'SIGKILL');
+      rmSync(`${world.dir}/runc/${id}`, { recursive: true, force: true });
+      expect(ipper(['gc']).status).toBe(0); // starts a supervisor, which adopts and reaps
+      await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 5 * GC_MS + 5000 }).toEqual([]);
+      expect(isPidAlive(impostor.pid!)).toBe(true);
+      expectHostClean();
+    } finally {
+      impostor.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the supervisor', () => {
+  it('SIGKILLed while containers run: clients keep running, the next one adopts them without duplicates', async () => {
+    const containers = Array.from({ length: 5 }, () => newContainer());
+    const clientsBefore = containers.map(({ id }) => Number(inspect(world, id).NetworkSettings['DHCP_PID']));
+    const supervisorPid = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8'));
+    process.kill(supervisorPid, 'SIGKILL');
+    await expect.poll(() => isPidAlive(supervisorPid)).toBe(false);
+    expect(clientsBefore.every(isPidAlive)).toBe(true);
+    // The next hook starts a new supervisor, which adopts every recorded client.
+    const extra = newContainer();
+    expect(processesMatching(' supervisor').filter((p) => p.cmdline.startsWith(IPPER)).length).toBeGreaterThanOrEqual(1);
+    expect(containers.map(({ id }) => Number(inspect(world, id).NetworkSettings['DHCP_PID']))).toEqual(clientsBefore);
+    expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toHaveLength(containers.length + 1);
+    for (const { id } of [...containers, extra]) runc.remove(id);
+    expectHostClean();
+  });
+
+  it('SIGTERM leaves the clients running; --release-all releases everything on purpose', async () => {
+    const { id } = newContainer();
+    const client = Number(inspect(world, id).NetworkSettings['DHCP_PID']);
+    const ip = inspect(world, id).NetworkSettings['IPAddress']!;
+    await world.stopSupervisor();
+    expect(isPidAlive(client)).toBe(true);
+    const result = ipper(['supervisor', '--release-all']);
+    expect(result).toMatchObject({ status: 0, stdout: 'released 1 container(s)\n' });
+    expect(isPidAlive(client)).toBe(false);
+    expect(serverLeases(world.lab).map((lease) => lease.ip)).not.toContain(ip);
+    runc.remove(id);
+    expectHostClean();
+  });
+
+  it('two hooks racing to start it: exactly one runs', async () => {
+    await world.stopSupervisor();
+    const a = spawn('/usr/bin/nsenter', [`--net=/run/netns/${world.lab.hostNs}`, '--', IPPER, 'gc'], { env: { IPPER_CONFIG: world.configPath }, stdio: 'ignore' });
+    const b = spawn('/usr/bin/nsenter', [`--net=/run/netns/${world.lab.hostNs}`, '--', IPPER, 'gc'], { env: { IPPER_CONFIG: world.configPath }, stdio: 'ignore' });
+    const codes = await Promise.all([a, b].map((child) => new Promise((resolve) => child.on('exit', resolve))));
+    expect(codes).toEqual([0, 0]);
+    const supervisors = () => processesMatching(`${IPPER} supervisor`).filter((p) => readFileSync(`/proc/${p.pid}/environ`, 'utf8').includes(world.configPath));
+    await expect.poll(() => supervisors().length, { timeout: 10_000 }).toBe(1);
+  });
+});
