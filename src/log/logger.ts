@@ -18,7 +18,12 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions): Logger {
   try {
-    mkdirSync(dirname(options.file), { recursive: true, mode: 0o755 });
+    // One level only: Node's recursive mkdir spins for ever under /proc (seen here).
+    try {
+      mkdirSync(dirname(options.file), { mode: 0o755 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
     const destination = pino.destination({ dest: options.file, sync: true, append: true, mkdir: false });
     // A full or read-only disk later on must not throw from a log call.
     destination.on('error', () => undefined);

@@ -50,7 +50,7 @@ export function startClient(paths: SupervisorPaths, start: ClientStart): ClientH
   if (pid === undefined || startTime === undefined) {
     throw new IpperError('COMMAND_FAILED', `DHCP client for "${start.containerId}" did not start`);
   }
-  return { identity: { pid, startTime }, token, exited: child.exited };
+  return { identity: { pid, startTime }, token, exited: child.exited.then(() => undefined) };
 }
 
 /** A client started by an earlier supervisor: not our child, so its exit is seen by polling. */

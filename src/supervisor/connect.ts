@@ -3,6 +3,7 @@ import { createConnection } from 'node:net';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { formatZodIssue } from '../config/zod-format.js';
 import { spawnDetached } from '../sys/exec.js';
+import { ensurePrivateDir } from '../sys/fs.js';
 import { supervisorPaths } from './paths.js';
 import { LOCK_STALE_MS } from './lock-timing.js';
 import { replySchema, type Reply, type Request } from './protocol.js';
@@ -23,7 +24,7 @@ export const SUPERVISOR_START_MS = LOCK_STALE_MS + 5000;
 export async function requestSupervisor(request: Request, options: ConnectOptions): Promise<Reply & { ok: true }> {
   const socketPath = supervisorPaths(options.stateDir).socket;
   const deadline = Date.now() + options.timeoutMs;
-  let started = false;
+  let started: { failed: number | null | undefined } | undefined;
   let delayMs = 2;
   for (;;) {
     try {
@@ -32,9 +33,13 @@ export async function requestSupervisor(request: Request, options: ConnectOption
       return reply;
     } catch (error) {
       if (!(isErrnoCode(error, 'ENOENT') || isErrnoCode(error, 'ECONNREFUSED'))) throw error;
-      if (!started) {
-        startSupervisor(options);
-        started = true;
+      if (started === undefined) {
+        // Checked here, so that a state directory that cannot be made is this hook's clear error.
+        ensurePrivateDir(options.stateDir);
+        started = startSupervisor(options);
+      }
+      if (started.failed !== undefined && started.failed !== 0) {
+        throw new IpperError('SUPERVISOR_UNAVAILABLE', `the ipper supervisor failed to start (exit ${String(started.failed)}); see its log`);
       }
       if (Date.now() + delayMs > deadline) {
         throw new IpperError('SUPERVISOR_UNAVAILABLE', `the ipper supervisor did not answer on ${socketPath} (see its log)`);
@@ -45,10 +50,15 @@ export async function requestSupervisor(request: Request, options: ConnectOption
   }
 }
 
-function startSupervisor(options: ConnectOptions): void {
+/** Starts a supervisor; `failed` becomes its exit code if it ends (0: another one holds the lock). */
+function startSupervisor(options: ConnectOptions): { failed: number | null | undefined } {
   const [file, ...args] = options.supervisorCommand;
   if (file === undefined) throw new IpperError('INTERNAL', 'no supervisor command');
-  spawnDetached(file, [...args], { env: options.supervisorEnv, outputFd: 'ignore' });
+  const state: { failed: number | null | undefined } = { failed: undefined };
+  void spawnDetached(file, [...args], { env: options.supervisorEnv, outputFd: 'ignore' }).exited.then((code) => {
+    state.failed = code;
+  });
+  return state;
 }
 
 function exchange(socketPath: string, request: Request, timeoutMs: number): Promise<Reply> {

@@ -49,8 +49,8 @@ export interface SpawnOptions {
 
 export interface DetachedChild {
   pid: number | undefined;
-  /** Resolves when the child exits (only while we are its parent). */
-  exited: Promise<void>;
+  /** Resolves with the exit code (null: killed by a signal, or it never started) when the child exits. */
+  exited: Promise<number | null>;
 }
 
 /**
@@ -66,9 +66,9 @@ export function spawnDetached(file: string, args: readonly string[], options: Sp
     detached: true,
     stdio: ['ignore', options.outputFd, options.outputFd],
   });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(null));
   });
   child.unref();
   return { pid: child.pid, exited };

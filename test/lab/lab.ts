@@ -146,14 +146,14 @@ export function isServerRunning(lab: Lab): boolean {
 }
 
 /** dnsmasq as the LAN's DHCP and DNS server; --no-ping so timings measure ipper, not the ping check. */
-export function startServer(lab: Lab, extraArgs: readonly string[] = []): void {
+export function startServer(lab: Lab, extraArgs: readonly string[] = [], range: [number, number] = lab.range): void {
   inNs(lab.dhcpNs, [
     '/usr/sbin/dnsmasq',
     '--conf-file=/dev/null',
     '--interface=lan0',
     '--bind-interfaces',
     '--except-interface=lo',
-    `--dhcp-range=${lab.subnet}.${lab.range[0]},${lab.subnet}.${lab.range[1]},255.255.255.0,2m`,
+    `--dhcp-range=${lab.subnet}.${range[0]},${lab.subnet}.${range[1]},255.255.255.0,2m`,
     `--dhcp-option=option:router,${lab.serverAddress}`,
     `--dhcp-option=option:dns-server,${lab.serverAddress}`,
     `--domain=${lab.domain}`,
