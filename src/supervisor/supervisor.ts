@@ -32,6 +32,8 @@ interface Entry {
   /** This client incarnation has bound once: until then a deconfig must not drop the old address. */
   clientBound: boolean;
   stopping: Promise<void> | undefined;
+  /** Set once the teardown stops the client: from then on its events are ignored. */
+  releasing: boolean;
   restartDelayMs: number;
   restartTimer: NodeJS.Timeout | undefined;
   leaseWaiters: Set<() => void>;
@@ -43,6 +45,8 @@ interface Entry {
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 60_000;
 const BRIDGE_CACHE_MS = 2000;
+/** How long a teardown lets a client finish a DHCPREQUEST already sent. */
+const REQUEST_GRACE_MS = 2000;
 
 export class Supervisor {
   private readonly entries = new Map<string, Entry>();
@@ -97,7 +101,7 @@ export class Supervisor {
     const entry = this.newEntry(record);
     this.entries.set(request.id, entry);
     try {
-      writeRecord(this.paths.stateDir, record);
+      this.persist(entry);
       step('recorded');
       abort.throwIfAborted();
       await this.createVethReplacingLeftover({ hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, containerPid: request.pid, containerInterface: request.interface, mac });
@@ -116,7 +120,7 @@ export class Supervisor {
         this.log.warn({ id: request.id, reason }, 'no lease yet; container starts, client keeps trying');
       }
       record.phase = 'active';
-      writeRecord(this.paths.stateDir, record);
+      this.persist(entry);
       step('active');
       return record;
     } catch (error) {
@@ -169,6 +173,7 @@ export class Supervisor {
     if (this.collecting) return [];
     this.collecting = true;
     try {
+      await this.adopt(); // records on disk that no entry holds (none should exist): taken over or reaped
       const veths = await listOwnVeths();
       const clients = listOwnClients(this.paths.eventsDir);
       const entries = [...this.entries.values()];
@@ -208,7 +213,7 @@ export class Supervisor {
 
   handleEvent(event: ClientEvent): void {
     const entry = this.entries.get(event.containerId);
-    if (entry === undefined || entry.stopping !== undefined || entry.record.client?.token !== event.token) return;
+    if (entry === undefined || entry.releasing || entry.record.client?.token !== event.token) return;
     entry.events = entry.events
       .then(() => this.applyEvent(entry, event))
       .catch((error: unknown) => this.log.error({ id: event.containerId, event: event.event, err: error }, 'lease event failed'));
@@ -217,12 +222,12 @@ export class Supervisor {
   private async applyEvent(entry: Entry, event: ClientEvent): Promise<void> {
     const { record } = entry;
     const clientPid = record.client?.pid;
-    if (entry.stopping !== undefined || clientPid === undefined) return;
+    if (entry.releasing || clientPid === undefined) return;
     if (event.event === 'deconfig') {
       if (!entry.clientBound || record.lease === null) return;
       await ipBatchInNetns(clientPid, deconfigCommands(record.interface));
       record.lease = null;
-      writeRecord(this.paths.stateDir, record);
+      this.persist(entry);
       this.log.info({ id: record.id }, 'lease lost; address removed');
       return;
     }
@@ -241,7 +246,7 @@ export class Supervisor {
     record.lease = lease;
     entry.clientBound = true;
     entry.restartDelayMs = RESTART_MIN_MS;
-    if (entry.stopping === undefined) writeRecord(this.paths.stateDir, record);
+    this.persist(entry);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
   }
@@ -267,12 +272,22 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Writes the entry's record, unless its teardown has begun: an event or restart finishing after
+   * the teardown removed the record must not bring the file back.
+   */
+  private persist(entry: Entry): void {
+    if (entry.stopping !== undefined || this.entries.get(entry.record.id) !== entry) return;
+    writeRecord(this.paths.stateDir, entry.record);
+  }
+
   private newEntry(record: ContainerRecord): Entry {
     return {
       record,
       client: undefined,
       clientBound: false,
       stopping: undefined,
+      releasing: false,
       restartDelayMs: RESTART_MIN_MS,
       restartTimer: undefined,
       leaseWaiters: new Set(),
@@ -310,7 +325,7 @@ export class Supervisor {
     entry.client = client;
     entry.clientBound = false;
     record.client = { ...client.identity, token: client.token };
-    writeRecord(this.paths.stateDir, record);
+    this.persist(entry);
     this.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
     void client.exited.then(() => this.onClientExit(entry, client));
   }
@@ -353,13 +368,17 @@ export class Supervisor {
     });
   }
 
-  private diagnose(entry: Entry): string {
-    let clientLog = '';
+  /** What the current client printed since it started. */
+  private clientLogSince(entry: Entry): string {
     try {
-      clientLog = readFileSync(clientLogPath(this.paths, entry.record.id), 'utf8').slice(entry.clientLogOffset);
+      return readFileSync(clientLogPath(this.paths, entry.record.id), 'utf8').slice(entry.clientLogOffset);
     } catch {
-      // no log: the client never started
+      return ''; // no log: the client never started
     }
+  }
+
+  private diagnose(entry: Entry): string {
+    const clientLog = this.clientLogSince(entry);
     let bridgeNfCallIptables: string | undefined;
     try {
       bridgeNfCallIptables = readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8');
@@ -381,6 +400,12 @@ export class Supervisor {
     for (const waiter of entry.leaseWaiters) waiter();
     const began = performance.now();
     try {
+      // A request the server may already have acknowledged: let the client finish it, so that it
+      // holds the lease and its release reaches the server (killed now, the lease would leak).
+      if (entry.client !== undefined && !entry.clientBound && /select/.test(this.clientLogSince(entry))) {
+        await this.waitForLease(entry, REQUEST_GRACE_MS, new AbortController().signal);
+      }
+      entry.releasing = true;
       if (entry.client !== undefined) await stopClient(entry.client);
       this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
       await deleteLink(record.hostVeth);

@@ -1,7 +1,7 @@
 // Faults injected into the real system (the built hook, real namespaces, real dnsmasq and udhcpc),
 // each followed by a check that nothing was lost or leaked.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
@@ -39,6 +39,10 @@ async function expectHostClean(): Promise<void> {
   await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 5000 }).toEqual([]);
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+}
+
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }
 
 function supervisors(): number[] {
@@ -209,6 +213,10 @@ describe('incarnations', () => {
 
 describe('load', () => {
   it('50 containers created in parallel get distinct MACs, addresses and host interfaces from one supervisor; 50 parallel deletes leave nothing', async () => {
+    const warm = await fake();
+    expect(create('warm', warm.pid).status).toBe(0);
+    expect(poststop('warm', warm).status).toBe(0);
+    const fdsBefore = openFds(supervisors()[0]!);
     const containers = await Promise.all(Array.from({ length: 50 }, () => fake()));
     const run = (stage: string, index: number, pid?: number) =>
       new Promise<number | null>((resolve) => {
@@ -220,10 +228,31 @@ describe('load', () => {
     const settings = containers.map((_, index) => inspect(world, `load-${index}`).NetworkSettings);
     for (const key of ['HWAddr', 'IPAddress', 'HostInterface']) expect(new Set(settings.map((s) => s[key])).size).toBe(50);
     expect(supervisors()).toHaveLength(1);
+    const fdsDuring = openFds(supervisors()[0]!);
     for (const container of containers) container.stop();
     expect(await Promise.all(containers.map((_, index) => run('poststop', index)))).toEqual(Array(50).fill(0));
     await expectHostClean();
     expect(serverLeases(world.lab).filter((lease) => settings.some((s) => s['IPAddress'] === lease.ip))).toEqual([]);
+    // The supervisor holds no more descriptors than before the load: nothing leaked per container.
+    expect(openFds(supervisors()[0]!)).toBeLessThanOrEqual(fdsBefore);
+    expect(fdsDuring).toBeGreaterThan(0);
+  });
+});
+
+describe('a DHCP client that crash-loops', () => {
+  it('is restarted with exponential backoff, never a fork storm', async () => {
+    const container = await fake();
+    expect(create('crashloop', container.pid).status).toBe(0);
+    // Without its interface every new client dies at once.
+    inNs(world.lab.hostNs, ['/usr/bin/nsenter', `--net=/proc/${container.pid}/ns/net`, '--', '/usr/sbin/ip', 'link', 'del', 'eth0']);
+    process.kill(Number(inspect(world, 'crashloop').NetworkSettings['DHCP_PID']), 'SIGKILL');
+    const starts = (): number => (readFileSync(`${world.stateDir}/clients/crashloop.log`, 'utf8').match(/No such device/g) ?? []).length;
+    await expect.poll(starts, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 8000)); // a window to count restarts in, not a wait for a state
+    // 1 s, 2 s, 4 s, 8 s …: at most 5 restarts in about 10 s.
+    expect(starts()).toBeLessThanOrEqual(5);
+    expect(poststop('crashloop', container).status).toBe(0);
+    await expectHostClean();
   });
 });
 
