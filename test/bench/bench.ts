@@ -4,10 +4,11 @@
 //               configures the address (a client that exits after the first lease: no renewal)
 //   ipper       `ipper hook createRuntime` until it exits with the lease applied (warm supervisor)
 // Prints medians and ratios; timings belong here, never in tests.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { destroyLab, ensureLab, pause, type LabOptions } from '../lab/lab.js';
+import { startFakeContainer } from '../lab/fake-container.js';
+import { destroyLab, ensureLab, type LabOptions } from '../lab/lab.js';
 
 const ipper = resolve(dirname(process.argv[1] ?? '.'), 'ipper');
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 20);
@@ -23,20 +24,6 @@ function must(file: string, args: string[], input?: string, env: Record<string, 
   if (result.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${result.stderr}`);
 }
 
-/** A process in a fresh network namespace, started in the lab host (a container stand-in). */
-function fakeContainer(hostNs: string): { pid: number; stop: () => void } {
-  const child = spawn('/usr/bin/nsenter', [`--net=/run/netns/${hostNs}`, '--', '/usr/bin/unshare', '--net', '/bin/sleep', '600'], { stdio: 'ignore' });
-  const pid = child.pid!;
-  for (let i = 0; i < 500; i++) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep') break;
-    } catch {
-      // not yet
-    }
-    pause(2);
-  }
-  return { pid, stop: () => child.kill('SIGKILL') };
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -72,7 +59,7 @@ function main(): void {
     must(process.execPath, ['-e', '0']);
     if (round >= 0) results['node-floor']!.push(now() - start);
 
-    const shellContainer = fakeContainer(lab.hostNs);
+    const shellContainer = startFakeContainer(lab.hostNs);
     const veth = `shb${round + 10}`;
     start = now();
     must(inHost[0]!, [...inHost.slice(1), '/usr/sbin/ip', 'link', 'add', veth, 'master', lab.bridge, 'up', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(shellContainer.pid)]);
@@ -83,7 +70,7 @@ function main(): void {
     must(inHost[0]!, [...inHost.slice(1), '/usr/sbin/ip', 'link', 'del', veth]);
     shellContainer.stop();
 
-    const container = fakeContainer(lab.hostNs);
+    const container = startFakeContainer(lab.hostNs);
     const id = `bench-${round + 10}-${process.pid}`;
     const state = (status: string, pid?: number): string => JSON.stringify({ ociVersion: '1.0.2', id, status, bundle: '/', ...(pid && { pid }) });
     start = now();

@@ -1,10 +1,11 @@
 // npm run soak: create/delete cycles through the real hook on a lab of its own, then checks that
 // links, records, DHCP clients and server leases are back to baseline and that the supervisor's
 // memory and file descriptors stayed flat. A script, not a CI test (it runs for minutes).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { destroyLab, ensureLab, inNs, pause, serverLeases, type LabOptions } from '../lab/lab.js';
+import { startFakeContainer } from '../lab/fake-container.js';
+import { destroyLab, ensureLab, inNs, serverLeases, type LabOptions } from '../lab/lab.js';
 
 const ipper = resolve(dirname(process.argv[1] ?? '.'), 'ipper');
 const cycles = Number(process.env['SOAK_CYCLES'] ?? 1000);
@@ -16,19 +17,6 @@ function hook(lab: { hostNs: string }, config: string, stage: string, state: obj
   if (result.status !== 0) throw new Error(`hook ${stage} failed: ${result.stderr}`);
 }
 
-function fakeContainer(hostNs: string): { pid: number; stop: () => void } {
-  const child = spawn('/usr/bin/nsenter', [`--net=/run/netns/${hostNs}`, '--', '/usr/bin/unshare', '--net', '/bin/sleep', '600'], { stdio: 'ignore' });
-  const pid = child.pid!;
-  for (let i = 0; i < 500; i++) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep') break;
-    } catch {
-      // not yet
-    }
-    pause(2);
-  }
-  return { pid, stop: () => child.kill('SIGKILL') };
-}
 
 interface Snapshot {
   links: number;
@@ -68,7 +56,7 @@ function main(): void {
   const started = Date.now();
   let warm: Snapshot | undefined;
   for (let cycle = 0; cycle < cycles; cycle++) {
-    const container = fakeContainer(lab.hostNs);
+    const container = startFakeContainer(lab.hostNs);
     const id = `soak-${cycle}`;
     hook(lab, config, 'createRuntime', { ociVersion: '1.0.2', id, status: 'creating', pid: container.pid, bundle: '/' });
     container.stop();

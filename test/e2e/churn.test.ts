@@ -9,7 +9,7 @@ import { IPPER, filesIn, linkNames, processesMatching } from '../helpers/host.js
 import { inspect } from '../helpers/network.js';
 
 const WORKERS = 3;
-const DURATION_MS = Number(process.env['CHURN_MS'] ?? 90_000);
+const DURATION_MS = Number(process.env['CHURN_MS'] ?? 120_000);
 let world: TestWorld;
 let baselineLinks: string[];
 

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
+import { inNs, serverLeases, sh, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
@@ -35,10 +35,24 @@ function eth0(pid: number): string[] {
   return namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
 }
 
+/** Zombie children of the supervisor: processes it started and never reaped. */
+function zombiesOfSupervisor(): number[] {
+  const parents = new Set(supervisors());
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {
+    try {
+      const fields = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return fields[0] === 'Z' && parents.has(Number(fields[1])) ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 async function expectHostClean(): Promise<void> {
   await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 5000 }).toEqual([]);
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+  expect(zombiesOfSupervisor()).toEqual([]);
 }
 
 function openFds(pid: number): number {
@@ -265,6 +279,46 @@ describe('logging and state', () => {
     expect(poststop('nolog', container).status).toBe(0);
     await world.stopSupervisor();
     await expectHostClean();
+  });
+
+  it('a full state filesystem: a clear error, nothing half-done, and creates work again once there is room', async () => {
+    const mount = `${world.dir}/small`;
+    mkdirSync(mount, { recursive: true });
+    sh('/usr/bin/mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mount]);
+    const stateDir = `${mount}/state`;
+    world.writeConfig({ ...CONFIG, stateDir });
+    try {
+      const first = await fake();
+      expect(create('roomy', first.pid).status).toBe(0);
+      expect(poststop('roomy', first).status).toBe(0);
+      // Fill what is left, then try.
+      try {
+        writeFileSync(`${mount}/filler`, Buffer.alloc(1024 * 1024));
+      } catch {
+        // ENOSPC once the filesystem is full: that is the point
+      }
+      const container = await fake();
+      const result = create('full', container.pid);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/^ipper: .*(ENOSPC|no space)/i);
+      expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+      expect(filesIn(`${stateDir}/containers`)).toEqual([]);
+      expect(processesMatching(`${stateDir}/udhcpc-event`)).toEqual([]);
+      expect(Object.keys(namespaceView(container.pid).macs)).toEqual(['lo']);
+      rmSync(`${mount}/filler`);
+      expect(create('full', container.pid).status).toBe(0);
+      expect(poststop('full', container).status).toBe(0);
+      expect(filesIn(`${stateDir}/containers`)).toEqual([]);
+    } finally {
+      try {
+        process.kill(Number(readFileSync(`${stateDir}/supervisor.pid`, 'utf8')), 'SIGTERM');
+      } catch {
+        // not running
+      }
+      await expect.poll(() => processesMatching(`${IPPER} supervisor`).filter((p) => readFileSync(`/proc/${p.pid}/environ`, 'utf8').includes(world.configPath)).length).toBeLessThanOrEqual(1);
+      sh('/usr/bin/umount', ['-l', mount], { allowFail: true });
+    }
   });
 
   it('a state directory that cannot be created: a clear error and nothing made', async () => {

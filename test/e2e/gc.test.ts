@@ -130,8 +130,16 @@ describe('garbage collection', () => {
 });
 
 describe('the supervisor', () => {
-  it('SIGKILLed while containers run: clients keep running, the next one adopts them without duplicates', async () => {
-    const containers = Array.from({ length: 5 }, () => newContainer());
+  it('runs in a session of its own, so that the end of the runtime session does not take it along', () => {
+    const { id } = newContainer();
+    const supervisorPid = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8'));
+    const session = Number(readFileSync(`/proc/${supervisorPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3]);
+    expect(session).toBe(supervisorPid);
+    runc.remove(id);
+  });
+
+  it('SIGKILLed while 20 containers run: clients keep running, the next one adopts them without duplicates, renewals go on', async () => {
+    const containers = Array.from({ length: 20 }, () => newContainer());
     const clientsBefore = containers.map(({ id }) => Number(inspect(world, id).NetworkSettings['DHCP_PID']));
     const supervisorPid = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8'));
     process.kill(supervisorPid, 'SIGKILL');
@@ -142,6 +150,14 @@ describe('the supervisor', () => {
     expect(processesMatching(' supervisor').filter((p) => p.cmdline.startsWith(IPPER)).length).toBeGreaterThanOrEqual(1);
     expect(containers.map(({ id }) => Number(inspect(world, id).NetworkSettings['DHCP_PID']))).toEqual(clientsBefore);
     expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toHaveLength(containers.length + 1);
+    // An adopted client's renewal (forced now with SIGUSR1) reaches the server and the new supervisor.
+    const renewed = containers[0]!.id;
+    const record = () => JSON.parse(readFileSync(`${world.stateDir}/containers/${renewed}.json`, 'utf8'));
+    const ip = record().lease.ip;
+    const requestsBefore = (readFileSync(world.lab.serverLog, 'utf8').match(new RegExp(`DHCPACK\\(lan0\\) ${ip.replace(/\./g, '\\.')} `, 'g')) ?? []).length;
+    process.kill(clientsBefore[0]!, 'SIGUSR1');
+    await expect.poll(() => record().lease.renewedAt, { timeout: 10_000 }).toBeDefined();
+    expect((readFileSync(world.lab.serverLog, 'utf8').match(new RegExp(`DHCPACK\\(lan0\\) ${ip.replace(/\./g, '\\.')} `, 'g')) ?? []).length).toBeGreaterThan(requestsBefore);
     for (const { id } of [...containers, extra]) runc.remove(id);
     expectHostClean();
   });

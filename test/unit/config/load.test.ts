@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
-import { IpperError } from '../../../src/errors.js';
+import { errorOf } from '../helpers/error-of.js';
 
 const DEFAULTS = {
   bridge: 'br0',
@@ -21,15 +21,6 @@ const DEFAULTS = {
 
 const IFNAME = 'must be an interface name (1-15 of A-Z a-z 0-9 _ . -)';
 
-function errorOf(run: () => unknown): IpperError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(IpperError);
-    return error as IpperError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseConfig', () => {
   it.each([undefined, '{}', ' {}\n'])('%j gives every default', (text) => {

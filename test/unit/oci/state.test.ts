@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IpperError } from '../../../src/errors.js';
 import { type OciState, parseOciState, resolveStage } from '../../../src/oci/state.js';
+import { errorOf } from '../helpers/error-of.js';
 
-function errorOf(run: () => unknown): IpperError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(IpperError);
-    return error as IpperError;
-  }
-  throw new Error('expected an error');
-}
 
 const state = (fields: Record<string, unknown>): string => JSON.stringify({ ociVersion: '1.0.2', id: 'abc', status: 'creating', ...fields });
 const ID_CHARS = 'invalid OCI state: id: may hold only letters, digits and _ + . -';
