@@ -27,15 +27,17 @@ export function writeFileAtomic(path: string, content: string, mode = 0o600): vo
   const temp = `${dirname(path)}/.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      // A short write (the disk filling up) is retried until it throws: never a truncated record.
+      const bytes = Buffer.from(content);
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, path);
   } catch (error) {
-    removeFile(temp);
+    removeFile(temp); // a full disk must not leave half a file behind
     throw error;
   }
 }
