@@ -14,6 +14,7 @@ export function runHook(lab: Lab, configPath: string, stage: string | undefined,
     input: stdin,
     encoding: 'utf8',
     env: { IPPER_CONFIG: configPath, ...extraEnv },
+    cwd: '/',
     timeout: 60_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
