@@ -19,6 +19,7 @@ want /usr/sbin/runc runc
 want /usr/bin/nsenter util-linux
 want /usr/sbin/sysctl procps
 want /usr/bin/tar tar
+want /usr/sbin/nft nftables
 want /usr/bin/podman podman
 want /usr/sbin/dockerd docker.io
 if [ ${#missing[@]} -gt 0 ]; then

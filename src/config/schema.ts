@@ -24,6 +24,8 @@ export const configSchema = z.strictObject({
   hostAddress: z.optional(z.ipv4({ error: 'must be an IPv4 address' })),
   /** DHCP hostname source when no ipper.hostname annotation: the short id, or config.json's hostname. */
   hostnameFrom: z._default(z.enum(['id', 'config']), 'id'),
+  /** Drop DHCP server replies and spoofed source MACs coming from container ports (nftables). */
+  bridgeFilter: z._default(z.boolean(), true),
   /** How often the supervisor checks for containers that vanished without a poststop. */
   gcIntervalMs: z._default(intBetween(1000, 3_600_000), 30_000),
 });

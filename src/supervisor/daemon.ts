@@ -39,8 +39,9 @@ export async function runSupervisor(config: Config): Promise<boolean> {
   }
   writeFileAtomic(paths.eventScript, EVENT_SCRIPT, 0o700);
   writeFileAtomic(paths.pidFile, `${process.pid}\n`, 0o644);
-  const supervisor = new Supervisor({ paths, log, hostAddress: config.hostAddress });
+  const supervisor = new Supervisor({ paths, log, hostAddress: config.hostAddress, bridgeFilter: config.bridgeFilter });
   await supervisor.adopt();
+  await supervisor.syncBridgeFilter();
   const spool = new EventSpool(paths.eventsDir, (event) => supervisor.handleEvent(event), log);
   spool.start();
   const server = await listen(paths.socket, supervisor, log);

@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
 import { generateUniqueMac } from '../net/mac.js';
 import { hostVethName } from '../net/names.js';
+import { allowPort, ensureBridgeFilter, forgetPort, removeBridgeFilter } from '../net/filter.js';
 import { removeRecord, writeRecord, listRecords, type ContainerRecord } from '../store/records.js';
 import { removeFile } from '../sys/fs.js';
 import { isAlive, readNetnsInode, readStartTime } from '../sys/proc.js';
@@ -24,6 +25,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** IPv4 whose last three octets go into generated MACs; default: the bridge's address. */
   hostAddress: string | undefined;
+  /** Filter each container port (nftables bridge table): see net/filter.ts. */
+  bridgeFilter: boolean;
 }
 
 interface Entry {
@@ -55,11 +58,14 @@ export class Supervisor {
   private readonly paths: SupervisorPaths;
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
+  private readonly bridgeFilter: boolean;
+  private filterReady: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions) {
     this.paths = options.paths;
     this.log = options.log;
     this.hostAddress = options.hostAddress;
+    this.bridgeFilter = options.bridgeFilter;
   }
 
   get size(): number {
@@ -106,6 +112,14 @@ export class Supervisor {
       abort.throwIfAborted();
       await this.createVethReplacingLeftover({ hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, containerPid: request.pid, containerInterface: request.interface, mac });
       this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
+      if (this.bridgeFilter) {
+        this.filterReady ??= ensureBridgeFilter().catch((error: unknown) => {
+          this.filterReady = undefined;
+          throw error;
+        });
+        await this.filterReady;
+        await allowPort(record.hostVeth, mac);
+      }
       abort.throwIfAborted();
       this.startClientFor(entry, request.pid);
       step('client started');
@@ -141,6 +155,23 @@ export class Supervisor {
     }
     await this.teardown(entry, 'poststop');
     return true;
+  }
+
+  /**
+   * Puts the bridge filter in the state the config asks for: the table with every adopted port's
+   * MAC (the table may have been flushed meanwhile), or no table at all.
+   */
+  async syncBridgeFilter(): Promise<void> {
+    if (!this.bridgeFilter) {
+      await removeBridgeFilter().catch((error: unknown) => this.log.error({ err: error }, 'bridge filter not removed'));
+      return;
+    }
+    try {
+      await ensureBridgeFilter();
+      for (const { record } of this.entries.values()) await allowPort(record.hostVeth, record.mac);
+    } catch (error) {
+      this.log.error({ err: error }, 'bridge filter not set up; creates will fail until it is');
+    }
   }
 
   /** Takes over the records an earlier supervisor left: adopt live clients, reap the rest. */
@@ -409,6 +440,7 @@ export class Supervisor {
       if (entry.client !== undefined) await stopClient(entry.client);
       this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
       await deleteLink(record.hostVeth);
+      if (this.bridgeFilter) await forgetPort(record.hostVeth, record.mac).catch((error: unknown) => this.log.warn({ id: record.id, err: error }, 'bridge filter element not removed'));
       removeFile(clientLogPath(this.paths, record.id));
       removeRecord(this.paths.stateDir, record.id);
       this.log.info({ id: record.id, reason, ip: record.lease?.ip }, 'container network removed');

@@ -35,7 +35,9 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   });
   if (result.failed) {
     const output = String(result.stderr ?? '') || String(result.stdout ?? '') || result.shortMessage || '';
-    const detail = output.trim().split('\n').slice(-1)[0] ?? '';
+    // The line that says what went wrong: nft, for one, follows it with the command and a caret.
+    const lines = output.trim().split('\n');
+    const detail = lines.find((line) => /error/i.test(line)) ?? lines.slice(-1)[0] ?? '';
     throw new IpperError('COMMAND_FAILED', `${basename(file)} ${args.join(' ')}: ${detail}`, { cause: result });
   }
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };

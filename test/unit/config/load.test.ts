@@ -16,6 +16,7 @@ const DEFAULTS = {
   leaseTimeoutMs: 10_000,
   onLeaseTimeout: 'fail',
   hostnameFrom: 'id',
+  bridgeFilter: true,
   gcIntervalMs: 30_000,
 };
 
