@@ -112,14 +112,7 @@ export class Supervisor {
       abort.throwIfAborted();
       await this.createVethReplacingLeftover({ hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, containerPid: request.pid, containerInterface: request.interface, mac });
       this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
-      if (this.bridgeFilter) {
-        this.filterReady ??= ensureBridgeFilter().catch((error: unknown) => {
-          this.filterReady = undefined;
-          throw error;
-        });
-        await this.filterReady;
-        await allowPort(record.hostVeth, mac);
-      }
+      if (this.bridgeFilter) await this.filterPort(record.hostVeth, mac);
       abort.throwIfAborted();
       this.startClientFor(entry, request.pid);
       step('client started');
@@ -280,6 +273,30 @@ export class Supervisor {
     this.persist(entry);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
+  }
+
+  /** Adds the port's MAC to the bridge filter, making the table first (or again, if it was flushed). */
+  private async filterPort(hostVeth: string, mac: string): Promise<void> {
+    try {
+      await this.ensureFilterOnce();
+      await allowPort(hostVeth, mac);
+      return;
+    } catch (error) {
+      if (!(error instanceof IpperError && /No such file or directory/.test(error.message))) throw error;
+    }
+    // The table is gone (flushed by hand?): make it again with every known port, this one included.
+    this.log.warn({}, 'bridge filter table missing; made again');
+    this.filterReady = undefined;
+    await this.ensureFilterOnce();
+    for (const { record } of this.entries.values()) await allowPort(record.hostVeth, record.mac);
+  }
+
+  private ensureFilterOnce(): Promise<void> {
+    this.filterReady ??= ensureBridgeFilter().catch((error: unknown) => {
+      this.filterReady = undefined;
+      throw error;
+    });
+    return this.filterReady;
   }
 
   /** Bridge facts change rarely; a burst of creates asks `ip` once. */

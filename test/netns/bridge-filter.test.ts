@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { serverLeases, startServer, stopServer } from '../lab/lab.js';
+import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { namespaceView } from '../helpers/host.js';
@@ -41,6 +41,22 @@ afterEach(async () => {
 
 afterAll(async () => {
   await world?.destroy();
+});
+
+describe('bridgeFilter on', () => {
+  it('makes the table again when someone flushed it, and the next container still gets its lease', async () => {
+    world.writeConfig({ leaseTimeoutMs: 3000 });
+    const first = await attached('before-flush');
+    inNs(world.lab.hostNs, ['/usr/sbin/nft', 'delete', 'table', 'bridge', 'ipper']);
+    const second = await attached('after-flush');
+    expect(namespaceView(second.pid).addresses).toHaveLength(1);
+    const allowed = inNs(world.lab.hostNs, ['/usr/sbin/nft', 'list', 'set', 'bridge', 'ipper', 'allowed']);
+    expect(allowed).toContain(namespaceView(second.pid).macs['eth0']);
+    expect(allowed).toContain(namespaceView(first.pid).macs['eth0']); // the earlier port too
+    expect(inContainer(first, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', world.lab.serverAddress]).status).toBe(0);
+    detach('after-flush', second);
+    detach('before-flush', first);
+  });
 });
 
 describe.each([
