@@ -43,9 +43,9 @@ exit 0
 `;
 
 function main(): void {
+  destroyLab(labOptions); // first: it stops the last run's server through its pid file in dir
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  destroyLab(labOptions);
   const lab = ensureLab(labOptions);
   const inHost = ['/usr/bin/nsenter', `--net=/run/netns/${lab.hostNs}`, '--'];
   const config = `${dir}/config.json`;

@@ -46,9 +46,9 @@ function snapshot(lab: { hostNs: string }, stateDir: string): Snapshot {
 }
 
 function main(): void {
+  destroyLab(labOptions); // first: it stops the last run's server through its pid file in dir
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  destroyLab(labOptions);
   const lab = ensureLab(labOptions);
   const config = `${dir}/config.json`;
   const stateDir = `${dir}/state`;
