@@ -35,5 +35,3 @@ export function createLogger(options: LoggerOptions): Logger {
     return pino({ level: 'silent' });
   }
 }
-
-export const silentLogger: Logger = pino({ level: 'silent' });

@@ -87,16 +87,6 @@ export async function deleteLink(name: string): Promise<void> {
   }
 }
 
-export async function linkExists(name: string): Promise<boolean> {
-  try {
-    await run(toolPath('ip'), ['link', 'show', 'dev', name]);
-    return true;
-  } catch (error) {
-    if (error instanceof IpperError && /does not exist|Cannot find device/.test(error.message)) return false;
-    throw error;
-  }
-}
-
 /** Runs `ip -4 -batch -` inside the namespace of `pid`: one process for a whole configuration. */
 export async function ipBatchInNetns(pid: number, commands: readonly string[]): Promise<void> {
   if (commands.length === 0) return;

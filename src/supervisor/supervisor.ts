@@ -474,11 +474,6 @@ export class Supervisor {
     await Promise.all(entries.map((entry) => this.teardown(entry, 'release-all')));
     return entries.length;
   }
-
-  /** Every container's network, for tests and `ipper inspect` through the socket. */
-  records(): ContainerRecord[] {
-    return [...this.entries.values()].map((entry) => entry.record);
-  }
 }
 
 function fileSize(path: string): number {
