@@ -17,6 +17,11 @@ const TABLE = `table bridge ipper {
 }
 `;
 
+/** nft's answer when the table, set or element named does not exist. */
+export function isMissingNftObject(error: unknown): boolean {
+  return error instanceof IpperError && /No such file or directory|does not exist/.test(error.message);
+}
+
 /** Creates the table once (a second `nft -f` of it would add the rules twice). */
 export async function ensureBridgeFilter(): Promise<void> {
   const nft = toolPath('nft');
@@ -24,7 +29,7 @@ export async function ensureBridgeFilter(): Promise<void> {
     await run(nft, ['list', 'table', 'bridge', 'ipper']);
     return;
   } catch (error) {
-    if (!(error instanceof IpperError && /No such file or directory|does not exist/.test(error.message))) throw error;
+    if (!isMissingNftObject(error)) throw error;
   }
   await run(nft, ['-f', '-'], { input: TABLE });
 }
@@ -38,7 +43,7 @@ export async function removeBridgeFilter(): Promise<void> {
   try {
     await run(toolPath('nft'), ['delete', 'table', 'bridge', 'ipper']);
   } catch (error) {
-    if (!(error instanceof IpperError && /No such file or directory|does not exist|TOOL_MISSING|not found/.test(error.message))) throw error;
+    if (!isMissingNftObject(error) && !(error instanceof IpperError && error.code === 'TOOL_MISSING')) throw error;
   }
 }
 
@@ -51,6 +56,6 @@ export async function forgetPort(hostVeth: string, mac: string): Promise<void> {
   try {
     await run(toolPath('nft'), ['delete', 'element', 'bridge', 'ipper', 'allowed', element(hostVeth, mac)]);
   } catch (error) {
-    if (!(error instanceof IpperError && /No such file or directory|does not exist/.test(error.message))) throw error;
+    if (!isMissingNftObject(error)) throw error;
   }
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
 import { generateUniqueMac } from '../net/mac.js';
 import { hostVethName } from '../net/names.js';
-import { allowPort, ensureBridgeFilter, forgetPort, removeBridgeFilter } from '../net/filter.js';
+import { allowPort, ensureBridgeFilter, forgetPort, isMissingNftObject, removeBridgeFilter } from '../net/filter.js';
 import { removeRecord, writeRecord, listRecords, type ContainerRecord } from '../store/records.js';
 import { removeFile } from '../sys/fs.js';
 import { isAlive, readNetnsInode, readStartTime } from '../sys/proc.js';
@@ -282,7 +282,7 @@ export class Supervisor {
       await allowPort(hostVeth, mac);
       return;
     } catch (error) {
-      if (!(error instanceof IpperError && /No such file or directory/.test(error.message))) throw error;
+      if (!isMissingNftObject(error)) throw error;
     }
     // The table is gone (flushed by hand?): make it again with every known port, this one included.
     this.log.warn({}, 'bridge filter table missing; made again');
