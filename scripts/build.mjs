@@ -18,6 +18,11 @@ const quick = process.argv.includes('--bundle-only');
 mkdirSync(dist, { recursive: true });
 if (!quick) execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', root], { stdio: 'inherit' });
 
+// ipper-helper (udhcpc's event script, the socket's peer check): static, so that it runs the same
+// on any host the binary is copied to. Debian: gcc and libc6-dev (scripts/setup.sh installs them).
+const helper = join(dist, 'ipper-helper');
+execFileSync('/usr/bin/gcc', ['-static', '-Os', '-s', '-Wall', '-Wextra', '-Werror', '-o', helper, join(root, 'src/helper/ipper-helper.c')], { stdio: 'inherit' });
+
 await build({
   entryPoints: [join(root, 'src/main.ts')],
   outfile: bundle,
@@ -49,7 +54,7 @@ const sea = require('@yao-pkg/pkg/lib-es5/sea').default;
 await sea(bundle, {
   targets: [{ nodeRange: `node${process.versions.node.split('.')[0]}`, platform: 'linux', arch: process.arch, output: binary }],
   useLocalNode: true,
-  seaConfig: { useCodeCache: true },
+  seaConfig: { useCodeCache: true, assets: { 'ipper-helper': helper } },
 });
 
 // Never ship a binary that does not run: a failed injection leaves a plain node behind.

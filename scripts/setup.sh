@@ -22,6 +22,9 @@ want /usr/bin/tar tar
 want /usr/sbin/nft nftables
 want /usr/bin/podman podman
 want /usr/sbin/dockerd docker.io
+want /usr/bin/gcc gcc                  # builds ipper-helper
+want /usr/include/stdio.h libc6-dev    # and its static libc
+want /usr/bin/strace strace            # the tests' no-shell check
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update -qq

@@ -7,6 +7,7 @@ export const EXIT = {
   software: 70,
   os: 71,
   temporary: 75,
+  noperm: 77,
   config: 78,
 } as const;
 
@@ -31,6 +32,7 @@ export type ErrorCode =
   | 'SUPERVISOR_UNAVAILABLE'
   | 'NOT_FOUND'
   | 'ROOTLESS'
+  | 'PERMISSION_DENIED'
   | 'INTERNAL';
 
 const exitCodeOf: Record<ErrorCode, number> = {
@@ -54,6 +56,7 @@ const exitCodeOf: Record<ErrorCode, number> = {
   SUPERVISOR_UNAVAILABLE: EXIT.unavailable,
   NOT_FOUND: EXIT.data,
   ROOTLESS: EXIT.unavailable,
+  PERMISSION_DENIED: EXIT.noperm,
   INTERNAL: EXIT.software,
 };
 

@@ -15,6 +15,8 @@ export const configSchema = z.strictObject({
   interface: z._default(interfaceName, 'eth0'),
   dhcpClient: z._default(z.enum(['udhcpc']), 'udhcpc'),
   stateDir: z._default(absolutePath, '/run/ipper'),
+  /** Where the supervisor puts ipper-helper; it must allow exec, which /run often does not. */
+  helperDir: z._default(absolutePath, '/var/lib/ipper'),
   logFile: z._default(absolutePath, '/var/log/ipper.log'),
   logLevel: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']), 'info'),
   leaseTimeoutMs: z._default(intBetween(100, 600_000), 10_000),

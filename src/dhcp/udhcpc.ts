@@ -2,18 +2,6 @@
 import * as z from '../config/zod.js';
 import type { LeaseFields } from './lease.js';
 
-/**
- * udhcpc runs this script for every event with the lease in its environment. It evaluates no
- * value: it copies its own environment (NUL-separated, so a value with a newline stays one value)
- * into the spool directory, and the supervisor validates it there. Written temp + rename, so the
- * supervisor never reads half an event.
- */
-export const EVENT_SCRIPT = `#!/bin/sh
-# Written by ipper: hands a udhcpc event to the supervisor without evaluating any value.
-umask 077
-IPPER_EVENT=$1 /bin/cat /proc/self/environ > "$IPPER_SPOOL/.$$.tmp" && exec /bin/mv -f "$IPPER_SPOOL/.$$.tmp" "$IPPER_SPOOL/$$.ev"
-`;
-
 export interface ClientSpec {
   interface: string;
   hostname: string;

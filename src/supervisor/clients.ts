@@ -25,6 +25,8 @@ export interface ClientStart {
   netnsPid: number;
   interface: string;
   hostname: string;
+  /** ipper-helper, which udhcpc runs for each event. */
+  eventScript: string;
 }
 
 export function clientLogPath(paths: SupervisorPaths, containerId: string): string {
@@ -33,7 +35,7 @@ export function clientLogPath(paths: SupervisorPaths, containerId: string): stri
 
 export function startClient(paths: SupervisorPaths, start: ClientStart): ClientHandle {
   const token = randomBytes(8).toString('hex');
-  const args = udhcpcArgs({ interface: start.interface, hostname: start.hostname, scriptPath: paths.eventScript });
+  const args = udhcpcArgs({ interface: start.interface, hostname: start.hostname, scriptPath: start.eventScript });
   const command = inNetns(start.netnsPid, [toolPath('udhcpc'), ...args]);
   const logFd = openSync(clientLogPath(paths, start.containerId), 'a', 0o600);
   let child;

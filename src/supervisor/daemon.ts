@@ -2,10 +2,10 @@
 import { closeSync, openSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import type { Config } from '../config/schema.js';
-import { EVENT_SCRIPT } from '../dhcp/udhcpc.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { ensurePrivateDir, removeFile, writeFileAtomic } from '../sys/fs.js';
+import { installHelper } from '../sys/helper.js';
 import { supervisorPaths } from './paths.js';
 import { listen } from './server.js';
 import { EventSpool } from './spool.js';
@@ -37,14 +37,14 @@ export async function runSupervisor(config: Config): Promise<boolean> {
     if (isErrnoCode(error, 'ELOCKED')) return false;
     throw new IpperError('LOCK_TIMEOUT', `cannot lock ${paths.lockTarget}: ${(error as Error).message}`, { cause: error });
   }
-  writeFileAtomic(paths.eventScript, EVENT_SCRIPT, 0o700);
+  const helper = installHelper(config.helperDir);
   writeFileAtomic(paths.pidFile, `${process.pid}\n`, 0o644);
-  const supervisor = new Supervisor({ paths, log, hostAddress: config.hostAddress, bridgeFilter: config.bridgeFilter });
+  const supervisor = new Supervisor({ paths, helper, log, hostAddress: config.hostAddress, bridgeFilter: config.bridgeFilter });
   await supervisor.adopt();
   await supervisor.syncBridgeFilter();
   const spool = new EventSpool(paths.eventsDir, (event) => supervisor.handleEvent(event), log);
   spool.start();
-  const server = await listen(paths.socket, supervisor, log);
+  const server = await listen({ socketPath: paths.socket, helper }, supervisor, log);
   const gc = setInterval(() => void supervisor.collectGarbage(), config.gcIntervalMs);
   log.info({ stateDir: paths.stateDir, containers: supervisor.size }, 'supervisor started');
 

@@ -5,7 +5,6 @@ export interface SupervisorPaths {
   socket: string;
   pidFile: string;
   eventsDir: string;
-  eventScript: string;
   clientLogsDir: string;
 }
 
@@ -16,7 +15,6 @@ export function supervisorPaths(stateDir: string): SupervisorPaths {
     socket: `${stateDir}/supervisor.sock`,
     pidFile: `${stateDir}/supervisor.pid`,
     eventsDir: `${stateDir}/events`,
-    eventScript: `${stateDir}/udhcpc-event`,
     clientLogsDir: `${stateDir}/clients`,
   };
 }

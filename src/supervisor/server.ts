@@ -1,16 +1,24 @@
 // The supervisor's unix socket: one JSON request line in, one JSON reply line out.
 import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { toIpperError } from '../errors.js';
+import { IpperError, toIpperError } from '../errors.js';
 import { formatZodIssue } from '../config/zod-format.js';
 import type { Logger } from '../log/logger.js';
 import { removeFile } from '../sys/fs.js';
 import { MAX_LINE_BYTES, requestSchema, type Reply, type Request } from './protocol.js';
+import { peerCredentials, type PeerCredentials } from './peer.js';
 import type { Supervisor } from './supervisor.js';
 
-export function listen(socketPath: string, supervisor: Supervisor, log: Logger): Promise<Server> {
+export interface ListenOptions {
+  socketPath: string;
+  /** ipper-helper, which reads the peer's credentials. */
+  helper: string;
+}
+
+export function listen(options: ListenOptions, supervisor: Supervisor, log: Logger): Promise<Server> {
+  const { socketPath } = options;
   removeFile(socketPath); // a socket file left by a dead supervisor; we hold the lock
-  const server = createServer((socket) => serve(socket, supervisor, log));
+  const server = createServer((socket) => serve(socket, options.helper, supervisor, log));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
@@ -21,8 +29,13 @@ export function listen(socketPath: string, supervisor: Supervisor, log: Logger):
   });
 }
 
-function serve(socket: Socket, supervisor: Supervisor, log: Logger): void {
+function serve(socket: Socket, helper: string, supervisor: Supervisor, log: Logger): void {
   const abort = new AbortController();
+  // Asked at once, while the request is still on its way.
+  const peer = peerCredentials(helper, socket).then(
+    (credentials) => credentials,
+    (error: unknown) => toIpperError(error),
+  );
   let buffered = '';
   let handled = false;
   socket.setEncoding('utf8');
@@ -34,10 +47,22 @@ function serve(socket: Socket, supervisor: Supervisor, log: Logger): void {
     const newline = buffered.indexOf('\n');
     if (newline < 0 && buffered.length <= MAX_LINE_BYTES) return;
     handled = true;
-    void answer(buffered.slice(0, newline < 0 ? MAX_LINE_BYTES : newline), supervisor, abort.signal, log).then((reply) => {
+    void authorize(peer, log).then((refusal) => refusal ?? answer(buffered.slice(0, newline < 0 ? MAX_LINE_BYTES : newline), supervisor, abort.signal, log)).then((reply) => {
       if (!socket.destroyed) socket.end(`${JSON.stringify(reply)}\n`);
     });
   });
+}
+
+/** Only our own uid (root) may talk to the supervisor; anyone else is refused and logged. */
+async function authorize(peer: Promise<PeerCredentials | IpperError>, log: Logger): Promise<Reply | undefined> {
+  const credentials = await peer;
+  if (credentials instanceof IpperError) {
+    log.error({ err: credentials }, 'request refused: caller not identified');
+    return { ok: false, code: credentials.code, message: credentials.message };
+  }
+  if (credentials.uid === process.getuid?.()) return undefined;
+  log.warn({ peer: credentials }, 'request from another user refused');
+  return { ok: false, code: 'PERMISSION_DENIED', message: `uid ${credentials.uid} may not use the ipper supervisor (root only)` };
 }
 
 async function answer(line: string, supervisor: Supervisor, abort: AbortSignal, log: Logger): Promise<Reply> {

@@ -22,6 +22,8 @@ import type { AttachRequest } from './protocol.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
+  /** ipper-helper: udhcpc's event script. */
+  helper: string;
   log: Logger;
   /** IPv4 whose last three octets go into generated MACs; default: the bridge's address. */
   hostAddress: string | undefined;
@@ -56,6 +58,7 @@ export class Supervisor {
   private readonly bridges = new Map<string, { info: BridgeInfo; at: number }>();
   private collecting = false;
   private readonly paths: SupervisorPaths;
+  private readonly helper: string;
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
   private readonly bridgeFilter: boolean;
@@ -63,6 +66,7 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.paths = options.paths;
+    this.helper = options.helper;
     this.log = options.log;
     this.hostAddress = options.hostAddress;
     this.bridgeFilter = options.bridgeFilter;
@@ -369,7 +373,7 @@ export class Supervisor {
   private startClientFor(entry: Entry, netnsPid: number): void {
     const { record } = entry;
     entry.clientLogOffset = fileSize(clientLogPath(this.paths, record.id));
-    const client = startClient(this.paths, { containerId: record.id, netnsPid, interface: record.interface, hostname: record.hostname });
+    const client = startClient(this.paths, { containerId: record.id, netnsPid, interface: record.interface, hostname: record.hostname, eventScript: this.helper });
     entry.client = client;
     entry.clientBound = false;
     record.client = { ...client.identity, token: client.token };

@@ -1,6 +1,7 @@
 // The one module that runs external programs: absolute paths, argument arrays, an explicit
 // environment, a timeout on every call, never a shell.
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { IpperError } from '../errors.js';
 
 /** What every child gets: a fixed PATH (Podman may hand hooks an empty environment) and nothing else. */
@@ -74,6 +75,27 @@ export function spawnDetached(file: string, args: readonly string[], options: Sp
   });
   child.unref();
   return { pid: child.pid, exited };
+}
+
+/**
+ * Runs a short command whose stdin is one of our sockets (shared, not piped: the child sees the
+ * same connection) and returns its stdout. node's spawn, as execa would pipe the stream through.
+ */
+export function runOnSocket(file: string, args: readonly string[], socket: Socket, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: { ...CHILD_ENV }, shell: false, cwd: '/', stdio: [socket, 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', (error) => reject(new IpperError('COMMAND_FAILED', `cannot run ${file}: ${error.message}`, { cause: error })));
+    child.once('close', (code, signal) => {
+      // node stops reading a stream it hands to a child as stdio; it is ours again.
+      socket.resume();
+      if (code === 0) resolve(stdout);
+      else reject(new IpperError('COMMAND_FAILED', `${basename(file)} ${args.join(' ')}: ${stderr.trim() || `exit ${String(code ?? signal)}`}`));
+    });
+  });
 }
 
 function basename(file: string): string {

@@ -23,13 +23,13 @@ export function ensurePrivateDir(path: string): void {
 }
 
 /** Writes a whole file by temp file + rename; readers see the old or the new content, never half. */
-export function writeFileAtomic(path: string, content: string, mode = 0o600): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o600): void {
   const temp = `${dirname(path)}/.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     try {
       // A short write (the disk filling up) is retried until it throws: never a truncated record.
-      const bytes = Buffer.from(content);
+      const bytes = typeof content === 'string' ? Buffer.from(content) : content;
       for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
       fsyncSync(fd);
     } finally {

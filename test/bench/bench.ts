@@ -49,7 +49,7 @@ function main(): void {
   const lab = ensureLab(labOptions);
   const inHost = ['/usr/bin/nsenter', `--net=/run/netns/${lab.hostNs}`, '--'];
   const config = `${dir}/config.json`;
-  writeFileSync(config, JSON.stringify({ bridge: lab.bridge, stateDir: `${dir}/state`, logFile: `${dir}/ipper.log`, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info' }));
+  writeFileSync(config, JSON.stringify({ bridge: lab.bridge, stateDir: `${dir}/state`, helperDir: `${dir}/lib`, logFile: `${dir}/ipper.log`, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info' }));
   writeFileSync(`${dir}/shell-udhcpc.sh`, SHELL_SCRIPT, { mode: 0o755 });
   const results: Record<string, number[]> = { 'node-floor': [], shell: [], ipper: [], 'ipper poststop': [] };
 

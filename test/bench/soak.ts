@@ -26,12 +26,12 @@ interface Snapshot {
   supervisorRssKiB: number;
 }
 
-function snapshot(lab: { hostNs: string }, stateDir: string): Snapshot {
+function snapshot(lab: { hostNs: string }, stateDir: string, helper: string): Snapshot {
   const supervisor = Number(readFileSync(`${stateDir}/supervisor.pid`, 'utf8'));
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${supervisor}/status`, 'utf8'))?.[1] ?? NaN);
   const clients = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((name) => {
     try {
-      return readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(`${stateDir}/udhcpc-event`);
+      return readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(helper);
     } catch {
       return false;
     }
@@ -52,7 +52,7 @@ function main(): void {
   const lab = ensureLab(labOptions);
   const config = `${dir}/config.json`;
   const stateDir = `${dir}/state`;
-  writeFileSync(config, JSON.stringify({ bridge: lab.bridge, stateDir, logFile: `${dir}/ipper.log` }));
+  writeFileSync(config, JSON.stringify({ bridge: lab.bridge, stateDir, helperDir: `${dir}/lib`, logFile: `${dir}/ipper.log` }));
   const started = Date.now();
   let warm: Snapshot | undefined;
   for (let cycle = 0; cycle < cycles; cycle++) {
@@ -61,10 +61,10 @@ function main(): void {
     hook(lab, config, 'createRuntime', { ociVersion: '1.0.2', id, status: 'creating', pid: container.pid, bundle: '/' });
     container.stop();
     hook(lab, config, 'poststop', { ociVersion: '1.0.2', id, status: 'stopped', bundle: '/' });
-    if (cycle === 49) warm = snapshot(lab, stateDir);
+    if (cycle === 49) warm = snapshot(lab, stateDir, `${dir}/lib/ipper-helper`);
     if ((cycle + 1) % 100 === 0) console.log(`${cycle + 1} cycles, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
-  const end = snapshot(lab, stateDir);
+  const end = snapshot(lab, stateDir, `${dir}/lib/ipper-helper`);
   const leases = serverLeases(lab).length;
   console.log(`after ${cycles} cycles in ${((Date.now() - started) / 1000).toFixed(0)} s:`);
   console.log(`  at cycle 50: ${JSON.stringify(warm)}`);

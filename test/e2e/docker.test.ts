@@ -21,7 +21,7 @@ function expectClean(ips: string[]): void {
   expect(serverLeases(world.lab).filter((lease) => ips.includes(lease.ip))).toEqual([]);
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-  expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+  expect(processesMatching(world.helper)).toEqual([]);
 }
 
 beforeAll(async () => {

@@ -51,7 +51,7 @@ function zombiesOfSupervisor(): number[] {
 async function expectHostClean(): Promise<void> {
   await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 5000 }).toEqual([]);
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
-  expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+  expect(processesMatching(world.helper)).toEqual([]);
   expect(zombiesOfSupervisor()).toEqual([]);
 }
 
@@ -304,7 +304,7 @@ describe('logging and state', () => {
       expect(result.stderr).toMatch(/^ipper: .*(ENOSPC|no space)/i);
       expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
       expect(filesIn(`${stateDir}/containers`)).toEqual([]);
-      expect(processesMatching(`${stateDir}/udhcpc-event`)).toEqual([]);
+      expect(processesMatching(world.helper)).toEqual([]);
       expect(Object.keys(namespaceView(container.pid).macs)).toEqual(['lo']);
       rmSync(`${mount}/filler`);
       expect(create('full', container.pid).status).toBe(0);

@@ -43,7 +43,7 @@ function holdersOf(netnsInode: number): number[] {
 function expectHostClean(): void {
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-  expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+  expect(processesMatching(world.helper)).toEqual([]);
 }
 
 beforeAll(() => {
@@ -149,7 +149,7 @@ describe('the supervisor', () => {
     const extra = newContainer();
     expect(processesMatching(' supervisor').filter((p) => p.cmdline.startsWith(IPPER)).length).toBeGreaterThanOrEqual(1);
     expect(containers.map(({ id }) => Number(inspect(world, id).NetworkSettings['DHCP_PID']))).toEqual(clientsBefore);
-    expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toHaveLength(containers.length + 1);
+    expect(processesMatching(world.helper)).toHaveLength(containers.length + 1);
     // An adopted client's renewal (forced now with SIGUSR1) reaches the server and the new supervisor.
     const renewed = containers[0]!.id;
     const record = () => JSON.parse(readFileSync(`${world.stateDir}/containers/${renewed}.json`, 'utf8'));

@@ -81,7 +81,7 @@ describe('podman run --network none --annotation ipper.bridge=br0', () => {
     await expect.poll(() => serverLeases(world.lab).filter((lease) => ips.includes(lease.ip)), { timeout: 10_000 }).toEqual([]);
     expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
     expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+    expect(processesMatching(world.helper)).toEqual([]);
     expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(/DHCPRELEASE/);
   });
 });

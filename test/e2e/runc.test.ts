@@ -131,7 +131,7 @@ describe('a runc container with the ipper hook', () => {
     expect(linkNames(world.lab.hostNs)).not.toContain(hostVeth);
     expect(isPidAlive(clientPid)).toBe(false);
     expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+    expect(processesMatching(world.helper)).toEqual([]);
   });
 
   it('a second poststop for the same container exits 0 and changes nothing', () => {

@@ -8,10 +8,13 @@ export interface TestWorld {
   labOptions: LabOptions;
   dir: string;
   stateDir: string;
+  /** The supervisor's ipper-helper: every DHCP client of this world runs it (-s). */
+  helper: string;
   logFile: string;
   configPath: string;
   writeConfig: (extra?: Record<string, unknown>) => void;
-  stopSupervisor: () => Promise<void>;
+  /** Stops the supervisor of this world's state dir, or of another one its config named. */
+  stopSupervisor: (stateDirOfIt?: string) => Promise<void>;
   destroy: () => Promise<void>;
 }
 
@@ -22,16 +25,17 @@ export function createWorld(name: string, subnet: string, config: Record<string,
   mkdirSync(labOptions.dir, { recursive: true });
   const lab = ensureLab(labOptions);
   const stateDir = `${dir}/state`;
+  const helperDir = `${dir}/lib`;
   const logFile = `${dir}/ipper.log`;
   const configPath = `${dir}/config.json`;
   const writeConfig = (extra: Record<string, unknown> = {}): void => {
-    writeFileSync(configPath, JSON.stringify({ bridge: lab.bridge, stateDir, logFile, logLevel: 'debug', ...config, ...extra }, null, 2));
+    writeFileSync(configPath, JSON.stringify({ bridge: lab.bridge, stateDir, helperDir, logFile, logLevel: 'debug', ...config, ...extra }, null, 2));
   };
   writeConfig();
-  const stopSupervisor = async (): Promise<void> => {
+  const stopSupervisor = async (stateDirOfIt = stateDir): Promise<void> => {
     let pid: number;
     try {
-      pid = Number(readFileSync(`${stateDir}/supervisor.pid`, 'utf8').trim());
+      pid = Number(readFileSync(`${stateDirOfIt}/supervisor.pid`, 'utf8').trim());
     } catch {
       return;
     }
@@ -44,6 +48,7 @@ export function createWorld(name: string, subnet: string, config: Record<string,
     labOptions,
     dir,
     stateDir,
+    helper: `${helperDir}/ipper-helper`,
     logFile,
     configPath,
     writeConfig,

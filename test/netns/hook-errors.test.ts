@@ -30,7 +30,7 @@ function expectOneLineError(result: { status: number | null; stderr: string }, p
 function expectNothingLeft(): void {
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-  expect(processesMatching(`${world.stateDir}/udhcpc-event`)).toEqual([]);
+  expect(processesMatching(world.helper)).toEqual([]);
 }
 
 beforeAll(() => {

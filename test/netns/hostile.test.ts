@@ -1,9 +1,9 @@
 // Input that others control, against the real binary: the OCI state, the state directory, and a
 // rogue DHCP server. Every rejection is one line naming the field, and nothing is made or run.
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inNs, startServer, stopServer } from '../lab/lab.js';
+import { inNs, sh, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
@@ -129,6 +129,102 @@ describe('the state directory', () => {
   });
 });
 
+describe('the state directory on a noexec filesystem', () => {
+  it('works (Debian and Ubuntu mount /run noexec); a helperDir there is a clear error and nothing is made', async () => {
+    const mount = `${world.dir}/noexec`;
+    mkdirSync(mount);
+    sh('/usr/bin/mount', ['-t', 'tmpfs', '-o', 'noexec,nosuid,nodev,mode=0700,size=4m', 'tmpfs', mount]);
+    try {
+      await world.stopSupervisor();
+      world.writeConfig({ leaseTimeoutMs: 3000, stateDir: `${mount}/state` });
+      const container = await fake();
+      expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'noexec', pid: container.pid }))).toMatchObject({ status: 0, stderr: '' });
+      expect(namespaceView(container.pid).addresses.map((address) => address.ifname)).toContain('eth0');
+      container.stop();
+      expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'noexec', status: 'stopped' })).status).toBe(0);
+      await world.stopSupervisor(`${mount}/state`);
+
+      world.writeConfig({ leaseTimeoutMs: 3000, stateDir: `${mount}/state`, helperDir: `${mount}/lib` });
+      const refused = await fake();
+      const result = runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'noexec2', pid: refused.pid }));
+      expect(result.status).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/EACCES \(is helperDir on a noexec filesystem\?\)/);
+      expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+      expect(filesIn(`${mount}/state/containers`)).toEqual([]);
+      expect(Object.keys(namespaceView(refused.pid).macs)).toEqual(['lo']);
+    } finally {
+      await world.stopSupervisor(`${mount}/state`);
+      sh('/usr/bin/umount', [mount]);
+      world.writeConfig({ leaseTimeoutMs: 3000 });
+    }
+  });
+});
+
+describe("the supervisor's socket", () => {
+  const NOBODY = 65534;
+
+  /** Sends one request line over the socket, as root or as another user; returns the reply. */
+  function ask(line: string, uid = 0): { ok: boolean; code?: string } {
+    const script = `const c = require('net').createConnection(process.argv[1]); let d = '';
+      c.on('connect', () => c.write(process.argv[2] + '\\n')); c.on('data', (x) => (d += x)); c.on('end', () => process.stdout.write(d));
+      c.on('error', (e) => { process.stdout.write(JSON.stringify({ ok: false, code: e.code })); });`;
+    const argv = [process.execPath, '-e', script, `${world.stateDir}/supervisor.sock`, line];
+    const command = uid === 0 ? argv : ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv];
+    const result = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', env: {}, cwd: '/', timeout: 20_000 });
+    if (result.stdout === '') throw new Error(`no reply: ${result.stderr || String(result.error)}`);
+    return JSON.parse(result.stdout) as { ok: boolean; code?: string };
+  }
+
+  function attachRequest(id: string, pid: number): string {
+    const startTime = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
+    return JSON.stringify({ op: 'attach', id, pid, pidStartTime: startTime, netnsInode: statSync(`/proc/${pid}/ns/net`).ino, bridge: world.lab.bridge, interface: 'eth0', hostname: id, leaseTimeoutMs: 3000, onLeaseTimeout: 'fail' });
+  }
+
+  it('refuses and logs another user even when the socket is opened to everyone', async () => {
+    const owner = await fake();
+    expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'sockowner', pid: owner.pid })).status).toBe(0);
+    const ownerClient = processesMatching(world.helper).map((p) => p.pid);
+    const victim = await fake();
+    const modes = [world.dir, world.stateDir].map((path) => [path, statSync(path).mode & 0o777] as const);
+    try {
+      // A wrong chmod: only the peer check stands between another user and the supervisor.
+      for (const [path] of modes) chmodSync(path, 0o711);
+      chmodSync(`${world.stateDir}/supervisor.sock`, 0o666);
+      expect(ask(attachRequest('sockvictim', victim.pid), NOBODY)).toMatchObject({ ok: false, code: 'PERMISSION_DENIED' });
+      expect(ask('{"op":"release-all"}', NOBODY)).toMatchObject({ ok: false, code: 'PERMISSION_DENIED' });
+      expect(ask('{"op":"status"}')).toMatchObject({ ok: true });
+    } finally {
+      for (const [path, mode] of modes) chmodSync(path, mode);
+    }
+    expect(Object.keys(namespaceView(victim.pid).macs)).toEqual(['lo']);
+    expect(filesIn(`${world.stateDir}/containers`)).toEqual(['sockowner.json']);
+    expect(namespaceView(owner.pid).addresses.map((address) => address.ifname)).toContain('eth0');
+    expect(processesMatching(world.helper).map((p) => p.pid)).toEqual(ownerClient);
+    const refusals = readFileSync(world.logFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { peer?: { uid: number } });
+    expect(refusals.filter((entry) => entry.peer?.uid === NOBODY)).toHaveLength(2);
+    owner.stop();
+    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'sockowner', status: 'stopped' })).status).toBe(0);
+  });
+
+  it('takes ids and pids, never a path or a field it does not know', async () => {
+    const container = await fake();
+    expect(ask('{"op":"status"}')).toMatchObject({ ok: true }); // the supervisor is up
+    for (const line of [
+      attachRequest('../../../etc/cron.d/x', container.pid),
+      attachRequest('/etc/passwd', container.pid),
+      JSON.stringify({ ...JSON.parse(attachRequest('extra', container.pid)), stateDir: '/etc' }),
+      '{"op":"detach","id":"../containers/x"}',
+      '{"op":"status","socket":"/tmp/x"}',
+      '{"op":"exec","argv":["/bin/sh"]}',
+    ]) {
+      expect(ask(line), line).toMatchObject({ ok: false, code: 'INVALID_REQUEST' });
+    }
+    expect(Object.keys(namespaceView(container.pid).macs)).toEqual(['lo']);
+    expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+  });
+});
+
 describe('a rogue DHCP server', () => {
   it('hostile names, name servers and routes are dropped, nothing runs, the address is still taken', async () => {
     stopServer(world.lab);
@@ -169,7 +265,7 @@ describe('discipline', () => {
     hook.stdin.end(ociState({ id: 'nopath', pid: container.pid }));
     expect(await new Promise((resolve) => hook.on('exit', resolve))).toBe(0);
     const supervisor = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8'));
-    const clients = processesMatching(`${world.stateDir}/udhcpc-event`).map((p) => p.pid);
+    const clients = processesMatching(world.helper).map((p) => p.pid);
     expect(clients).toHaveLength(1);
     for (const pid of [supervisor, ...clients]) {
       const links = readdirSync(`/proc/${pid}/fd`).map((fd) => {

@@ -11,6 +11,7 @@ const DEFAULTS = {
   interface: 'eth0',
   dhcpClient: 'udhcpc',
   stateDir: '/run/ipper',
+  helperDir: '/var/lib/ipper',
   logFile: '/var/log/ipper.log',
   logLevel: 'info',
   leaseTimeoutMs: 10_000,
