@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 missing=()
-want() { [ -x "$1" ] || missing+=("$2"); }
+want() { [ -e "$1" ] || missing+=("$2"); }
 want /usr/sbin/ip iproute2
 want /usr/sbin/dnsmasq dnsmasq-base
 want /bin/busybox busybox

@@ -1,16 +1,27 @@
 // What a lease event changes inside the container's namespace, as `ip -4 -batch` lines. Pure.
 import type { Lease } from './lease.js';
 
-type LeaseAddress = Pick<Lease, 'ip' | 'prefixLen' | 'router'>;
+type LeaseNetwork = Pick<Lease, 'ip' | 'prefixLen' | 'router' | 'routes'>;
 
-/** Lines that make `next` the interface's address and default route, replacing `previous`. */
-export function leaseCommands(iface: string, previous: LeaseAddress | null, next: LeaseAddress): string[] {
+/**
+ * Lines that make `next` the interface's address, routes and MTU, replacing `previous`. `mtu` is
+ * already clamped by the caller (to the bridge's); undefined leaves the link's MTU alone.
+ */
+export function leaseCommands(iface: string, previous: LeaseNetwork | null, next: LeaseNetwork, mtu?: number): string[] {
   const lines: string[] = [];
+  if (mtu !== undefined) lines.push(`link set dev ${iface} mtu ${mtu}`);
   // A new address replaces the old one whole: its routes go with it, none is left pointing nowhere.
-  if (previous !== null && (previous.ip !== next.ip || previous.prefixLen !== next.prefixLen)) lines.push(...deconfigCommands(iface));
+  const sameAddress = previous !== null && previous.ip === next.ip && previous.prefixLen === next.prefixLen;
+  if (previous !== null && !sameAddress) lines.push(...deconfigCommands(iface));
   lines.push(`addr replace ${next.ip}/${next.prefixLen} broadcast + dev ${iface}`);
   if (next.router !== undefined) lines.push(`route replace default via ${next.router} dev ${iface}`);
   else lines.push(`route flush exact 0.0.0.0/0 dev ${iface}`);
+  const wanted = new Set((next.routes ?? []).map((route) => route.to));
+  // "flush exact": no error when the route is already gone (a batch stops at its first error).
+  if (sameAddress) for (const route of previous.routes ?? []) if (!wanted.has(route.to)) lines.push(`route flush exact ${route.to} dev ${iface}`);
+  for (const route of next.routes ?? []) {
+    lines.push(route.via === undefined ? `route replace ${route.to} dev ${iface} scope link` : `route replace ${route.to} via ${route.via} dev ${iface}`);
+  }
   return lines;
 }
 

@@ -18,7 +18,7 @@ export function udhcpcArgs(spec: ClientSpec): string[] {
     '-i', spec.interface,
     '-s', spec.scriptPath,
     '-x', `hostname:${spec.hostname}`,
-    '-O', 'mtu',
+    '-O', 'mtu', '-O', 'search', '-O', 'staticroutes',
     '-t', '3', '-T', '2', '-A', '5',
   ];
 }
@@ -65,6 +65,8 @@ export function parseClientEvent(environ: string): ClientEvent | undefined {
       serverid: env.get('serverid'),
       lease: env.get('lease'),
       mtu: env.get('mtu'),
+      search: env.get('search'),
+      staticroutes: env.get('staticroutes'),
     },
   };
 }

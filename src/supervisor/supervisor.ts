@@ -45,6 +45,8 @@ interface Entry {
   /** Serializes this container's lease events. */
   events: Promise<void>;
   clientLogOffset: number;
+  /** Why the server's last lease was refused (say, a mask of 0): the lease timeout's reason. */
+  refusedLease: string | undefined;
 }
 
 const RESTART_MIN_MS = 1000;
@@ -265,14 +267,21 @@ export class Supervisor {
     }
     const parsed = parseLeaseFields(event.fields);
     if (parsed.dropped.length > 0) this.log.warn({ id: record.id, dropped: parsed.dropped }, 'invalid DHCP values dropped');
-    if (parsed.lease === undefined) return;
+    if (parsed.lease === undefined) {
+      entry.refusedLease = parsed.dropped.join('; ');
+      return;
+    }
     const previous = record.lease;
-    await ipBatchInNetns(clientPid, leaseCommands(record.interface, previous, parsed.lease));
+    // The server's MTU, but never above the bridge's: frames bigger than the port's would be dropped.
+    const bridgeMtu = await this.bridgeInfo(record.bridge).then((bridge) => bridge.mtu, () => undefined);
+    const mtu = parsed.lease.mtu === undefined ? undefined : Math.min(parsed.lease.mtu, bridgeMtu ?? parsed.lease.mtu);
+    await ipBatchInNetns(clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu));
     const now = new Date().toISOString();
     const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
-    const lease: Lease = { ...parsed.lease, boundAt: sameAddress ? previous.boundAt : now, ...(event.event === 'renew' && { renewedAt: now }) };
+    const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...(event.event === 'renew' && { renewedAt: now }) };
     record.lease = lease;
     entry.clientBound = true;
+    entry.refusedLease = undefined;
     entry.restartDelayMs = RESTART_MIN_MS;
     this.persist(entry);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
@@ -345,6 +354,7 @@ export class Supervisor {
       leaseWaiters: new Set(),
       events: Promise.resolve(),
       clientLogOffset: 0,
+      refusedLease: undefined,
     };
   }
 
@@ -430,6 +440,7 @@ export class Supervisor {
   }
 
   private diagnose(entry: Entry): string {
+    if (entry.refusedLease !== undefined) return `the server's lease was refused: ${entry.refusedLease}`;
     const clientLog = this.clientLogSince(entry);
     let bridgeNfCallIptables: string | undefined;
     try {

@@ -1,6 +1,6 @@
 // Input that others control, against the real binary: the OCI state, the state directory, and a
 // rogue DHCP server. Every rejection is one line naming the field, and nothing is made or run.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, sh, startServer, stopServer } from '../lab/lab.js';
@@ -251,6 +251,133 @@ describe('a rogue DHCP server', () => {
       stopServer(world.lab);
       startServer(world.lab);
     }
+  });
+});
+
+describe('a rogue server beyond what dnsmasq will send (busybox udhcpd)', () => {
+  /** Runs udhcpd in the lab's server namespace instead of dnsmasq, with extra config lines. */
+  async function withUdhcpd(lines: string[], body: () => Promise<void>): Promise<void> {
+    const conf = `${world.dir}/udhcpd.conf`;
+    const pidFile = `${world.dir}/udhcpd.pid`;
+    const subnet = world.lab.subnet;
+    writeFileSync(`${world.dir}/udhcpd.leases`, '');
+    writeFileSync(conf, [
+      'interface lan0', `start ${subnet}.100`, `end ${subnet}.199`, `lease_file ${world.dir}/udhcpd.leases`, `pidfile ${pidFile}`,
+      `option dns ${world.lab.serverAddress}`, ...lines, '',
+    ].join('\n'));
+    stopServer(world.lab);
+    rmSync(pidFile, { force: true });
+    const server = spawn('/usr/bin/nsenter', [`--net=/run/netns/${world.lab.dhcpNs}`, '--', '/bin/busybox', 'udhcpd', '-f', conf], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      await body();
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+      startServer(world.lab);
+      world.writeConfig({ leaseTimeoutMs: 3000 });
+    }
+  }
+
+  /** DHCP packets the server's namespace received (nftables counter), to see renewals. */
+  function serverDhcpPackets(): number {
+    const rules = inNs(world.lab.dhcpNs, ['/usr/sbin/nft', '-j', 'list', 'chain', 'inet', 'ipperlab', 'count']);
+    const counter = (JSON.parse(rules) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] }).nftables
+      .flatMap((item) => item.rule?.expr ?? []).find((expr) => expr.counter !== undefined);
+    return counter!.counter!.packets;
+  }
+
+  function stopped(id: string): void {
+    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id, status: 'stopped' })).status).toBe(0);
+  }
+
+  /** Creates a container against the running udhcpd, hands it to `check`, then removes it. */
+  async function withContainer(id: string, check: (pid: number, lease: Record<string, unknown>) => void): Promise<void> {
+    world.writeConfig({ leaseTimeoutMs: 8000 });
+    const container = await fake();
+    try {
+      expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id, pid: container.pid }))).toMatchObject({ status: 0, stderr: '' });
+      check(container.pid, JSON.parse(readFileSync(`${world.stateDir}/containers/${id}.json`, 'utf8')).lease);
+    } finally {
+      container.stop();
+      stopped(id);
+    }
+  }
+
+  function inContainerNs(pid: number, argv: string[]): unknown {
+    return JSON.parse(execFileSync('/usr/bin/nsenter', [`--net=/proc/${pid}/ns/net`, '--', ...argv], { encoding: 'utf8' }));
+  }
+
+  it('500 search names with a hostile one first, and MTU 68: the first six valid names, MTU 576', async () => {
+    const names = Array.from({ length: 500 }, (_, i) => `d${i}.example.org`);
+    // udhcpd sends the first 15 names that fit in one option; udhcpc passes them on unchecked.
+    await withUdhcpd(['option subnet 255.255.255.0', `option search x;$(touch\${IFS}${MARKER}) ${names.join(' ')}`, 'option mtu 68'], () =>
+      withContainer('search500', (pid, lease) => {
+        expect(lease['search']).toEqual(names.slice(0, 6));
+        expect(lease['mtu']).toBe(576);
+        expect((inContainerNs(pid, ['/usr/sbin/ip', '-j', 'link', 'show', 'dev', 'eth0']) as { mtu: number }[])[0]!.mtu).toBe(576);
+        expect(existsSync(MARKER)).toBe(false);
+      }),
+    );
+  });
+
+  it('200 classless static routes, one off-subnet, and a router option they override: 32 routes applied', async () => {
+    const subnet = world.lab.subnet;
+    const routes = Array.from({ length: 200 }, (_, i) => `10.${i}.0.0/16 ${subnet}.1`);
+    // udhcpd sends the first 36 routes that fit in one option: the off-subnet one, the default, 34 more.
+    await withUdhcpd(['option subnet 255.255.255.0', `option router ${subnet}.254`, `option staticroutes 10.250.0.0/16 192.0.2.1, 0.0.0.0/0 ${subnet}.1, ${routes.join(', ')}`], () =>
+      withContainer('routes200', (pid, lease) => {
+        expect(lease['routes']).toHaveLength(31); // 32 kept, the default among them
+        expect((lease['routes'] as unknown[])[0]).toEqual({ to: '10.0.0.0/16', via: `${subnet}.1` });
+        expect(lease['router']).toBe(`${subnet}.1`); // RFC 3442: from option 121, not option 3
+        expect(namespaceView(pid).defaultVia).toBe(`${subnet}.1`);
+        const table = inContainerNs(pid, ['/usr/sbin/ip', '-j', '-4', 'route', 'show']) as { dst: string }[];
+        expect(table.filter((route) => /^10\.\d+\.0\.0\/16$/.test(route.dst))).toHaveLength(31);
+        expect(table.some((route) => route.dst === '10.250.0.0/16')).toBe(false);
+      }),
+    );
+  });
+
+  it('lease times 0 and 0xffffffff: bound, and no renewal storm', async () => {
+    inNs(world.lab.dhcpNs, ['/usr/sbin/nft', '-f', '-'], { input: 'table inet ipperlab {\n  chain count {\n    type filter hook input priority 0;\n    udp dport 67 counter\n  }\n}\n' });
+    try {
+      for (const [id, seconds] of [['lease0', 0], ['leasemax', 4294967295]] as const) {
+        await withUdhcpd(['option subnet 255.255.255.0', `option router ${world.lab.serverAddress}`, `option lease ${seconds}`], async () => {
+          world.writeConfig({ leaseTimeoutMs: 8000 });
+          const container = await fake();
+          expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id, pid: container.pid })).status).toBe(0);
+          expect(JSON.parse(readFileSync(`${world.stateDir}/containers/${id}.json`, 'utf8')).lease.leaseSeconds).toBe(seconds);
+          // udhcpc treats a lease under 30 s as 30 s: the first renewal comes after 15 s. Watch
+          // for 5 s: a storm would send dozens of requests, a sane client none.
+          const bound = serverDhcpPackets();
+          const until = Date.now() + 5000;
+          while (Date.now() < until) {
+            expect(serverDhcpPackets() - bound).toBeLessThanOrEqual(1);
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+          expect(namespaceView(container.pid).addresses.map((address) => address.ifname)).toContain('eth0');
+          container.stop();
+          stopped(id);
+        });
+      }
+    } finally {
+      inNs(world.lab.dhcpNs, ['/usr/sbin/nft', 'delete', 'table', 'inet', 'ipperlab']);
+    }
+  });
+
+  it('mask 0: the lease is refused, the hook says why, and nothing is left', async () => {
+    await withUdhcpd(['option subnet 0.0.0.0', `option router ${world.lab.serverAddress}`], async () => {
+      world.writeConfig({ leaseTimeoutMs: 4000 });
+      const container = await fake();
+      const result = runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'mask0', pid: container.pid }));
+      expect(result.status).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/the server's lease was refused: mask "0" is not a prefix length 1-32/);
+      expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+      expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+      expect(processesMatching(world.helper)).toEqual([]);
+      expect(Object.keys(namespaceView(container.pid).macs)).toEqual(['lo']);
+    });
   });
 });
 

@@ -25,6 +25,37 @@ describe('leaseCommands', () => {
   });
 });
 
+describe('leaseCommands with static routes and an MTU', () => {
+  const R = { ...A, routes: [{ to: '10.20.0.0/16', via: '10.0.0.2' }, { to: '172.16.0.0/12' }] };
+
+  it('sets the MTU first, then the address, the default and each route', () => {
+    expect(leaseCommands('eth0', null, R, 1400)).toStrictEqual([
+      'link set dev eth0 mtu 1400',
+      'addr replace 10.0.0.5/24 broadcast + dev eth0',
+      'route replace default via 10.0.0.1 dev eth0',
+      'route replace 10.20.0.0/16 via 10.0.0.2 dev eth0',
+      'route replace 172.16.0.0/12 dev eth0 scope link',
+    ]);
+  });
+
+  it('on a renew, removes the routes the server no longer sends', () => {
+    expect(leaseCommands('eth0', R, { ...A, routes: [{ to: '172.16.0.0/12' }] })).toStrictEqual([
+      'addr replace 10.0.0.5/24 broadcast + dev eth0',
+      'route replace default via 10.0.0.1 dev eth0',
+      'route flush exact 10.20.0.0/16 dev eth0',
+      'route replace 172.16.0.0/12 dev eth0 scope link',
+    ]);
+  });
+
+  it('on a new address, the flush takes the old routes and only the new ones are added', () => {
+    expect(leaseCommands('eth0', R, { ip: '10.0.0.9', prefixLen: 24 })).toStrictEqual([
+      'addr flush dev eth0',
+      'addr replace 10.0.0.9/24 broadcast + dev eth0',
+      'route flush exact 0.0.0.0/0 dev eth0',
+    ]);
+  });
+});
+
 describe('deconfigCommands', () => {
   it('flushes every address', () => {
     expect(deconfigCommands('eth0')).toStrictEqual(['addr flush dev eth0']);

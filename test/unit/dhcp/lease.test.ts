@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LeaseFields, MTU_MAX, MTU_MIN, parseLeaseFields, sameSubnet } from '../../../src/dhcp/lease.js';
+import { type LeaseFields, MAX_ROUTES, MAX_SEARCH, MTU_MAX, MTU_MIN, parseLeaseFields, sameSubnet } from '../../../src/dhcp/lease.js';
 
 const GOOD: LeaseFields = {
   ip: '192.168.1.50',
@@ -146,5 +146,58 @@ describe('parseLeaseFields refuses what Number() would wrongly accept', () => {
   it('drops a blank or hex mtu instead of clamping it', () => {
     expect(parseLeaseFields({ ip: '10.0.0.5', mask: '24', mtu: ' ' }).lease?.mtu).toBeUndefined();
     expect(parseLeaseFields({ ip: '10.0.0.5', mask: '24', mtu: '0x5dc' }).lease?.mtu).toBeUndefined();
+  });
+});
+
+describe('parseLeaseFields: search list', () => {
+  it('keeps valid names, at most MAX_SEARCH, and says what it dropped', () => {
+    const names = Array.from({ length: 500 }, (_, i) => `d${i}.example.org`);
+    const { lease, dropped } = parse({ search: ['x;$(touch${IFS}/tmp/m)', 'a`id`', ...names].join(' ') });
+    expect(lease?.search).toStrictEqual(names.slice(0, MAX_SEARCH));
+    expect(dropped).toStrictEqual([
+      'search "x;$(touch${IFS}/tmp/m)" is not a valid DNS name',
+      'search "a`id`" is not a valid DNS name',
+      `search list cut to its first ${MAX_SEARCH} names (the server sent 500)`,
+    ]);
+  });
+
+  it('has no search list when none is valid', () => {
+    expect(parse({ search: 'bad;name' }).lease?.search).toBeUndefined();
+    expect(parse({}).lease).not.toHaveProperty('search');
+  });
+});
+
+describe('parseLeaseFields: classless static routes (RFC 3442)', () => {
+  it('keeps routes through on-link gateways, takes the default from them and ignores the router option', () => {
+    const { lease, dropped } = parse({ staticroutes: '0.0.0.0/0 192.168.1.254 10.20.0.0/16 192.168.1.2 172.16.0.0/12 0.0.0.0' });
+    expect(lease?.router).toBe('192.168.1.254');
+    expect(lease?.routes).toStrictEqual([{ to: '10.20.0.0/16', via: '192.168.1.2' }, { to: '172.16.0.0/12' }]);
+    expect(dropped).toStrictEqual(['router "192.168.1.1" ignored: the server sent classless static routes']);
+  });
+
+  it('with routes but no default, the container has no default route', () => {
+    expect(parse({ staticroutes: '10.20.0.0/16 192.168.1.2' }).lease?.router).toBeUndefined();
+  });
+
+  it.each([
+    ['10.20.0.1/16 192.168.1.2', 'has no valid destination'], // host bits set
+    ['10.20.0.0/33 192.168.1.2', 'has no valid destination'],
+    ['10.20.0.0/x 192.168.1.2', 'has no valid destination'],
+    ['x;id/8 192.168.1.2', 'has no valid destination'],
+    ['10.20.0.0/16 10.9.9.9', 'has a gateway that is not a usable address in 192.168.1.50/24'],
+    ['10.20.0.0/16 192.168.1.50', 'has a gateway that is not a usable address in 192.168.1.50/24'],
+    ['10.20.0.0/16', 'has a gateway that is not a usable address in 192.168.1.50/24'],
+  ])('drops %j', (staticroutes, reason) => {
+    const { lease, dropped } = parse({ staticroutes });
+    expect(lease).not.toHaveProperty('routes');
+    expect(dropped.some((line) => line.endsWith(reason))).toBe(true);
+  });
+
+  it(`keeps at most ${MAX_ROUTES} of 200 routes`, () => {
+    const staticroutes = Array.from({ length: 200 }, (_, i) => `10.${i}.0.0/16 192.168.1.2`).join(' ');
+    const { lease, dropped } = parse({ staticroutes });
+    expect(lease?.routes).toHaveLength(MAX_ROUTES);
+    expect(lease?.routes?.[0]).toStrictEqual({ to: '10.0.0.0/16', via: '192.168.1.2' });
+    expect(dropped.filter((line) => line.includes(`beyond the first ${MAX_ROUTES} routes`))).toHaveLength(200 - MAX_ROUTES);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseClientEvent, udhcpcArgs } from '../../../src/dhcp/udhcpc.js';
 
 const env = (...entries: string[]): string => `${entries.join('\0')}\0`;
-const NO_FIELDS = { ip: undefined, mask: undefined, router: undefined, dns: undefined, domain: undefined, serverid: undefined, lease: undefined, mtu: undefined };
+const NO_FIELDS = { ip: undefined, mask: undefined, router: undefined, dns: undefined, domain: undefined, serverid: undefined, lease: undefined, mtu: undefined, search: undefined, staticroutes: undefined };
 
 describe('parseClientEvent', () => {
   it('reads a bound event', () => {
@@ -17,12 +17,12 @@ describe('parseClientEvent', () => {
 
   it('reads every lease field and ignores other variables', () => {
     const text = env('PATH=/bin', 'IPPER_SPOOL=/run/ipper/spool', 'IPPER_EVENT=renew', 'IPPER_CONTAINER=c1', 'IPPER_TOKEN=tok', 'interface=eth0',
-      'ip=10.0.0.5', 'mask=24', 'router=10.0.0.1', 'dns=1.1.1.1 8.8.8.8', 'domain=lan', 'serverid=10.0.0.1', 'lease=3600', 'mtu=1500', '=junk', 'noequals');
+      'ip=10.0.0.5', 'mask=24', 'router=10.0.0.1', 'dns=1.1.1.1 8.8.8.8', 'domain=lan', 'serverid=10.0.0.1', 'lease=3600', 'mtu=1500', 'search=a.lan b.lan', 'staticroutes=10.1.0.0/16 10.0.0.1', '=junk', 'noequals');
     expect(parseClientEvent(text)).toStrictEqual({
       event: 'renew',
       containerId: 'c1',
       token: 'tok',
-      fields: { ip: '10.0.0.5', mask: '24', router: '10.0.0.1', dns: '1.1.1.1 8.8.8.8', domain: 'lan', serverid: '10.0.0.1', lease: '3600', mtu: '1500' },
+      fields: { ip: '10.0.0.5', mask: '24', router: '10.0.0.1', dns: '1.1.1.1 8.8.8.8', domain: 'lan', serverid: '10.0.0.1', lease: '3600', mtu: '1500', search: 'a.lan b.lan', staticroutes: '10.1.0.0/16 10.0.0.1' },
     });
   });
 
@@ -58,7 +58,7 @@ describe('parseClientEvent', () => {
 describe('udhcpcArgs', () => {
   it('runs in the foreground, releases on exit, uses the script and sends the hostname', () => {
     expect(udhcpcArgs({ interface: 'eth0', hostname: 'web-1', scriptPath: '/run/ipper/event.sh' })).toStrictEqual([
-      '-f', '-R', '-i', 'eth0', '-s', '/run/ipper/event.sh', '-x', 'hostname:web-1', '-O', 'mtu', '-t', '3', '-T', '2', '-A', '5',
+      '-f', '-R', '-i', 'eth0', '-s', '/run/ipper/event.sh', '-x', 'hostname:web-1', '-O', 'mtu', '-O', 'search', '-O', 'staticroutes', '-t', '3', '-T', '2', '-A', '5',
     ]);
   });
 
