@@ -42,12 +42,14 @@ export function recordPath(stateDir: string, id: string): string {
 }
 
 export function readRecord(stateDir: string, id: string): ContainerRecord | undefined {
-  return parseRecordText(readFileNoFollow(recordPath(stateDir, id)));
+  return readRecordFile(recordPath(stateDir, id));
 }
 
-function parseRecordText(text: string | undefined): ContainerRecord | undefined {
-  if (text === undefined) return undefined;
+/** A record file, or undefined for anything else: missing, not JSON, or a symlink someone planted. */
+function readRecordFile(path: string): ContainerRecord | undefined {
   try {
+    const text = readFileNoFollow(path);
+    if (text === undefined) return undefined;
     const result = recordSchema.safeParse(JSON.parse(text));
     return result.success ? result.data : undefined;
   } catch {
@@ -75,7 +77,7 @@ export function listRecords(stateDir: string): ContainerRecord[] {
   const records: ContainerRecord[] = [];
   for (const name of names) {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
-    const record = parseRecordText(readFileNoFollow(`${containersDir(stateDir)}/${name}`));
+    const record = readRecordFile(`${containersDir(stateDir)}/${name}`);
     if (record !== undefined) records.push(record);
   }
   return records;

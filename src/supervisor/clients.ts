@@ -1,12 +1,13 @@
 // DHCP client processes: started inside the container's namespace, detached from us so that they
 // outlive a supervisor restart, stopped with a release.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, udhcpcArgs } from '../dhcp/udhcpc.js';
 import { IpperError } from '../errors.js';
 import { inNetns } from '../net/netns.js';
 import { fileStem } from '../store/records.js';
 import { spawnDetached } from '../sys/exec.js';
+import { openForAppendNoFollow } from '../sys/fs.js';
 import { isAlive, readStartTime, signal, type ProcessIdentity } from '../sys/proc.js';
 import { toolPath } from '../sys/tools.js';
 import type { SupervisorPaths } from './paths.js';
@@ -37,7 +38,7 @@ export function startClient(paths: SupervisorPaths, start: ClientStart): ClientH
   const token = randomBytes(8).toString('hex');
   const args = udhcpcArgs({ interface: start.interface, hostname: start.hostname, scriptPath: start.eventScript });
   const command = inNetns(start.netnsPid, [toolPath('udhcpc'), ...args]);
-  const logFd = openSync(clientLogPath(paths, start.containerId), 'a', 0o600);
+  const logFd = openForAppendNoFollow(clientLogPath(paths, start.containerId));
   let child;
   try {
     child = spawnDetached(command.file, command.args, {

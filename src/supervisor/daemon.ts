@@ -1,10 +1,10 @@
 // `ipper supervisor`: one per host, kept single by a lock file in the state directory.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import type { Config } from '../config/schema.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { ensurePrivateDir, removeFile, writeFileAtomic } from '../sys/fs.js';
+import { ensurePrivateDir, openForAppendNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
 import { installHelper } from '../sys/helper.js';
 import { supervisorPaths } from './paths.js';
 import { listen } from './server.js';
@@ -19,7 +19,7 @@ export async function runSupervisor(config: Config): Promise<boolean> {
   ensurePrivateDir(paths.stateDir);
   ensurePrivateDir(paths.eventsDir);
   ensurePrivateDir(paths.clientLogsDir);
-  closeSync(openSync(paths.lockTarget, 'a', 0o600));
+  closeSync(openForAppendNoFollow(paths.lockTarget));
   const log = createLogger({ file: config.logFile, level: config.logLevel, name: 'supervisor', reopenOnHangup: true });
   let release: () => Promise<void>;
   try {

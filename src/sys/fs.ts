@@ -42,6 +42,21 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, mode
   }
 }
 
+/**
+ * Opens a file in our private directory for appending, never through a symlink: one planted
+ * there is removed (not followed), so its target is left as it was.
+ */
+export function openForAppendNoFollow(path: string): number {
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+  try {
+    return openSync(path, flags, 0o600);
+  } catch (error) {
+    if (!isErrnoCode(error, 'ELOOP')) throw error;
+    unlinkSync(path);
+    return openSync(path, flags | constants.O_EXCL, 0o600);
+  }
+}
+
 /** Reads a regular file without following a symlink; undefined when it does not exist. */
 export function readFileNoFollow(path: string): string | undefined {
   let fd: number;

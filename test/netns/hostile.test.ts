@@ -1,7 +1,7 @@
 // Input that others control, against the real binary: the OCI state, the state directory, and a
 // rogue DHCP server. Every rejection is one line naming the field, and nothing is made or run.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, sh, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
@@ -99,12 +99,31 @@ describe('the state directory', () => {
     writeFileSync(target, 'do not touch\n');
     symlinkSync(target, `${world.stateDir}/containers/planted.json`);
     const container = await fake();
-    expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'planted', pid: container.pid })).status).toBe(0);
+    expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'planted', pid: container.pid }))).toMatchObject({ status: 0, stderr: '' });
     expect(readFileSync(target, 'utf8')).toBe('do not touch\n');
     expect(() => readlinkSync(`${world.stateDir}/containers/planted.json`)).toThrow(); // a regular file now
     container.stop();
     expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'planted', status: 'stopped' })).status).toBe(0);
     expect(existsSync(target)).toBe(true);
+  });
+
+  it("symlinks planted at the supervisor's lock, pid file, socket and a client's log: removed, their targets unchanged", async () => {
+    await world.stopSupervisor();
+    mkdirSync(`${world.stateDir}/clients`, { recursive: true, mode: 0o700 });
+    const planted = ['supervisor.lock', 'supervisor.pid', 'supervisor.sock', 'clients/plantlog.log'];
+    for (const [index, name] of planted.entries()) {
+      writeFileSync(`${world.dir}/target${index}`, 'do not touch\n');
+      rmSync(`${world.stateDir}/${name}`, { force: true });
+      symlinkSync(`${world.dir}/target${index}`, `${world.stateDir}/${name}`);
+    }
+    const container = await fake();
+    expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'plantlog', pid: container.pid })).status).toBe(0);
+    for (const [index, name] of planted.entries()) {
+      expect(readFileSync(`${world.dir}/target${index}`, 'utf8'), name).toBe('do not touch\n');
+      expect(lstatSync(`${world.stateDir}/${name}`).isSymbolicLink(), name).toBe(false);
+    }
+    container.stop();
+    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'plantlog', status: 'stopped' })).status).toBe(0);
   });
 
   it('a state directory that is a symlink, or writable by others, is refused', async () => {
