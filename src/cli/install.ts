@@ -1,7 +1,7 @@
 // `ipper install|uninstall [--root DIR]`: the binary, the Podman hooks.d file, a default config,
 // and the Docker runtime in daemon.json. uninstall undoes exactly that. --root lets tests use a
 // scratch directory.
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { dirname } from 'node:path';
 import { IpperError, isErrnoCode } from '../errors.js';
@@ -13,6 +13,8 @@ export const RUNTIME_LINK = '/usr/local/bin/ipper-runtime';
 const HOOKS_FILE = '/etc/containers/oci/hooks.d/ipper.json';
 const CONFIG_FILE = '/etc/ipper/config.json';
 const DAEMON_JSON = '/etc/docker/daemon.json';
+/** The default helperDir: the supervisor writes ipper-helper there, so uninstall takes it away. */
+const HELPER_DIR = '/var/lib/ipper';
 
 /** The hooks.d entry (oci-hooks(5)): only containers that carry an ipper annotation. Same as hooks.d/ipper.json. */
 export const HOOKS_D_ENTRY = {
@@ -99,6 +101,12 @@ export function uninstallCommand(args: readonly string[], io: CliIo): number {
     if (!isErrnoCode(error, 'ENOENT')) throw error;
   }
   rmSync(`${root}${BINARY}`, { force: true });
+  rmSync(`${root}${HELPER_DIR}/ipper-helper`, { force: true });
+  try {
+    rmdirSync(`${root}${HELPER_DIR}`); // only if empty: anything else there is not ours
+  } catch (error) {
+    if (!isErrnoCode(error, 'ENOENT') && !isErrnoCode(error, 'ENOTEMPTY')) throw error;
+  }
   io.stdout(`uninstalled ipper${root ? ` under ${root}` : ''}\n`);
   return 0;
 }

@@ -77,6 +77,21 @@ describe('ipper install --root', () => {
     expect(() => lstatSync(`${root}/usr/local/bin/ipper-runtime`)).toThrow();
   });
 
+  it("uninstall also removes the ipper-helper the supervisor wrote in the default helperDir", () => {
+    expect(ipper('install', '--root', root).status).toBe(0);
+    mkdirSync(`${root}/var/lib/ipper`, { recursive: true, mode: 0o700 });
+    writeFileSync(`${root}/var/lib/ipper/ipper-helper`, 'binary', { mode: 0o700 });
+    expect(ipper('uninstall', '--root', root).status).toBe(0);
+    expect(existsSync(`${root}/var/lib/ipper`)).toBe(false);
+    // Something else of the operator's in that directory stays, and so does the directory.
+    mkdirSync(`${root}/var/lib/ipper`, { recursive: true });
+    writeFileSync(`${root}/var/lib/ipper/ipper-helper`, 'binary');
+    writeFileSync(`${root}/var/lib/ipper/notes`, 'mine');
+    expect(ipper('uninstall', '--root', root).status).toBe(0);
+    expect(tree()).toContain('/var/lib/ipper/notes');
+    expect(existsSync(`${root}/var/lib/ipper/ipper-helper`)).toBe(false);
+  });
+
   it('rejects a relative --root', () => {
     expect(ipper('install', '--root', 'relative')).toMatchObject({ status: 64, stderr: 'ipper: usage: ipper install [--root /absolute/dir] [USAGE]\n' });
   });
