@@ -10,12 +10,12 @@ import type { Logger } from '../log/logger.js';
 import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
 import { generateUniqueMac } from '../net/mac.js';
 import { hostVethName } from '../net/names.js';
-import { allowPort, ensureBridgeFilter, forgetPort, isMissingNftObject, removeBridgeFilter } from '../net/filter.js';
 import { removeRecord, writeRecord, listRecords, type ContainerRecord } from '../store/records.js';
 import { removeFile } from '../sys/fs.js';
 import { isAlive, readNetnsInode, readStartTime } from '../sys/proc.js';
 import { adoptClient, clientLogPath, startClient, stopClient, type ClientHandle } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
+import { PortFilter } from './port-filter.js';
 import { listOwnClients, listOwnVeths } from '../gc/facts.js';
 import { planGc, type GcAction } from '../gc/plan.js';
 import type { AttachRequest } from './protocol.js';
@@ -63,15 +63,14 @@ export class Supervisor {
   private readonly helper: string;
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
-  private readonly bridgeFilter: boolean;
-  private filterReady: Promise<void> | undefined;
+  private readonly portFilter: PortFilter;
 
   constructor(options: SupervisorOptions) {
     this.paths = options.paths;
     this.helper = options.helper;
     this.log = options.log;
     this.hostAddress = options.hostAddress;
-    this.bridgeFilter = options.bridgeFilter;
+    this.portFilter = new PortFilter(options.bridgeFilter, options.log, () => [...this.entries.values()].map((entry) => entry.record));
   }
 
   get size(): number {
@@ -118,7 +117,7 @@ export class Supervisor {
       abort.throwIfAborted();
       await this.createVethReplacingLeftover({ hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, containerPid: request.pid, containerInterface: request.interface, mac });
       this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
-      if (this.bridgeFilter) await this.filterPort(record.hostVeth, mac);
+      await this.portFilter.allow(record);
       abort.throwIfAborted();
       this.startClientFor(entry, request.pid);
       step('client started');
@@ -156,21 +155,9 @@ export class Supervisor {
     return true;
   }
 
-  /**
-   * Puts the bridge filter in the state the config asks for: the table with every adopted port's
-   * MAC (the table may have been flushed meanwhile), or no table at all.
-   */
-  async syncBridgeFilter(): Promise<void> {
-    if (!this.bridgeFilter) {
-      await removeBridgeFilter().catch((error: unknown) => this.log.error({ err: error }, 'bridge filter not removed'));
-      return;
-    }
-    try {
-      await ensureBridgeFilter();
-      for (const { record } of this.entries.values()) await allowPort(record.hostVeth, record.mac);
-    } catch (error) {
-      this.log.error({ err: error }, 'bridge filter not set up; creates will fail until it is');
-    }
+  /** The bridge filter as the config asks: every adopted port's MAC, or no table at all. */
+  syncBridgeFilter(): Promise<void> {
+    return this.portFilter.sync();
   }
 
   /** Takes over the records an earlier supervisor left: adopt live clients, reap the rest. */
@@ -286,30 +273,6 @@ export class Supervisor {
     this.persist(entry);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
-  }
-
-  /** Adds the port's MAC to the bridge filter, making the table first (or again, if it was flushed). */
-  private async filterPort(hostVeth: string, mac: string): Promise<void> {
-    try {
-      await this.ensureFilterOnce();
-      await allowPort(hostVeth, mac);
-      return;
-    } catch (error) {
-      if (!isMissingNftObject(error)) throw error;
-    }
-    // The table is gone (flushed by hand?): make it again with every known port, this one included.
-    this.log.warn({}, 'bridge filter table missing; made again');
-    this.filterReady = undefined;
-    await this.ensureFilterOnce();
-    for (const { record } of this.entries.values()) await allowPort(record.hostVeth, record.mac);
-  }
-
-  private ensureFilterOnce(): Promise<void> {
-    this.filterReady ??= ensureBridgeFilter().catch((error: unknown) => {
-      this.filterReady = undefined;
-      throw error;
-    });
-    return this.filterReady;
   }
 
   /** Bridge facts change rarely; a burst of creates asks `ip` once. */
@@ -472,7 +435,7 @@ export class Supervisor {
       if (entry.client !== undefined) await stopClient(entry.client);
       this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
       await deleteLink(record.hostVeth);
-      if (this.bridgeFilter) await forgetPort(record.hostVeth, record.mac).catch((error: unknown) => this.log.warn({ id: record.id, err: error }, 'bridge filter element not removed'));
+      await this.portFilter.forget(record, record.id);
       removeFile(clientLogPath(this.paths, record.id));
       removeRecord(this.paths.stateDir, record.id);
       this.log.info({ id: record.id, reason, ip: record.lease?.ip }, 'container network removed');
