@@ -52,6 +52,11 @@ function isUsableIpv4(value: string): boolean {
   return first !== 0 && first !== 127 && first < 224;
 }
 
+/** A gateway the container can reach: a usable address in its own subnet, and not its own. */
+function isOnLinkGateway(candidate: string, ip: string, prefixLen: number): boolean {
+  return isUsableIpv4(candidate) && sameSubnet(candidate, ip, prefixLen) && candidate !== ip;
+}
+
 const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 export interface LeaseFields {
@@ -94,7 +99,7 @@ export function parseLeaseFields(fields: LeaseFields): LeaseParse {
   }
   let router: string | undefined;
   for (const candidate of (fields.router ?? '').split(' ').filter(Boolean)) {
-    if (isUsableIpv4(candidate) && sameSubnet(candidate, ip, prefixLen) && candidate !== ip) {
+    if (isOnLinkGateway(candidate, ip, prefixLen)) {
       router = candidate;
       break;
     }
@@ -171,7 +176,7 @@ function parseStaticRoutes(value: string | undefined, ip: string, prefixLen: num
       continue;
     }
     const onLink = gateway === '0.0.0.0';
-    if (!onLink && !(isUsableIpv4(gateway) && sameSubnet(gateway, ip, prefixLen) && gateway !== ip)) {
+    if (!onLink && !isOnLinkGateway(gateway, ip, prefixLen)) {
       dropped.push(`${what} has a gateway that is not a usable address in ${ip}/${prefixLen}`);
       continue;
     }

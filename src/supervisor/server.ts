@@ -32,10 +32,7 @@ export function listen(options: ListenOptions, supervisor: Supervisor, log: Logg
 function serve(socket: Socket, helper: string, supervisor: Supervisor, log: Logger): void {
   const abort = new AbortController();
   // Asked at once, while the request is still on its way.
-  const peer = peerCredentials(helper, socket).then(
-    (credentials) => credentials,
-    (error: unknown) => toIpperError(error),
-  );
+  const peer = peerCredentials(helper, socket).catch(toIpperError);
   let buffered = '';
   let handled = false;
   socket.setEncoding('utf8');

@@ -260,8 +260,7 @@ export class Supervisor {
     }
     const previous = record.lease;
     // The server's MTU, but never above the bridge's: frames bigger than the port's would be dropped.
-    const bridgeMtu = await this.bridgeInfo(record.bridge).then((bridge) => bridge.mtu, () => undefined);
-    const mtu = parsed.lease.mtu === undefined ? undefined : Math.min(parsed.lease.mtu, bridgeMtu ?? parsed.lease.mtu);
+    const mtu = parsed.lease.mtu === undefined ? undefined : await this.mtuWithinBridge(parsed.lease.mtu, record.bridge);
     await ipBatchInNetns(clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu));
     const now = new Date().toISOString();
     const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
@@ -273,6 +272,12 @@ export class Supervisor {
     this.persist(entry);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
+  }
+
+  /** The server's MTU, lowered to the bridge's if it is known (asked only when a lease has an MTU). */
+  private async mtuWithinBridge(mtu: number, bridge: string): Promise<number> {
+    const bridgeMtu = await this.bridgeInfo(bridge).then((info) => info.mtu, () => undefined);
+    return Math.min(mtu, bridgeMtu ?? mtu);
   }
 
   /** Bridge facts change rarely; a burst of creates asks `ip` once. */

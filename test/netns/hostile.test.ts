@@ -20,6 +20,11 @@ async function fake(): Promise<FakeContainer> {
   return container;
 }
 
+/** The runtime's poststop for a container the test has stopped; it must succeed. */
+function stopped(id: string): void {
+  expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id, status: 'stopped' })).status).toBe(0);
+}
+
 function expectRefused(result: { status: number | null; stderr: string }, pattern: RegExp): void {
   expect(result.status).not.toBe(0);
   expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -88,7 +93,7 @@ describe('annotations naming things on the host', () => {
     expect(result.stderr).toBe(`ipper: MAC ${taken} is already used by another container or the bridge [MAC_IN_USE]\n`);
     expect(Object.keys(namespaceView(second.pid).macs)).toEqual(['lo']);
     first.stop();
-    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'owner', status: 'stopped' })).status).toBe(0);
+    stopped('owner');
   });
 });
 
@@ -103,7 +108,7 @@ describe('the state directory', () => {
     expect(readFileSync(target, 'utf8')).toBe('do not touch\n');
     expect(() => readlinkSync(`${world.stateDir}/containers/planted.json`)).toThrow(); // a regular file now
     container.stop();
-    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'planted', status: 'stopped' })).status).toBe(0);
+    stopped('planted');
     expect(existsSync(target)).toBe(true);
   });
 
@@ -123,7 +128,7 @@ describe('the state directory', () => {
       expect(lstatSync(`${world.stateDir}/${name}`).isSymbolicLink(), name).toBe(false);
     }
     container.stop();
-    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'plantlog', status: 'stopped' })).status).toBe(0);
+    stopped('plantlog');
   });
 
   it('a state directory that is a symlink, or writable by others, is refused', async () => {
@@ -160,7 +165,7 @@ describe('the state directory on a noexec filesystem', () => {
       expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'noexec', pid: container.pid }))).toMatchObject({ status: 0, stderr: '' });
       expect(namespaceView(container.pid).addresses.map((address) => address.ifname)).toContain('eth0');
       container.stop();
-      expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'noexec', status: 'stopped' })).status).toBe(0);
+      stopped('noexec');
       await world.stopSupervisor(`${mount}/state`);
 
       world.writeConfig({ leaseTimeoutMs: 3000, stateDir: `${mount}/state`, helperDir: `${mount}/lib` });
@@ -223,7 +228,7 @@ describe("the supervisor's socket", () => {
     const refusals = readFileSync(world.logFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { peer?: { uid: number } });
     expect(refusals.filter((entry) => entry.peer?.uid === NOBODY)).toHaveLength(2);
     owner.stop();
-    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'sockowner', status: 'stopped' })).status).toBe(0);
+    stopped('sockowner');
   });
 
   it('takes ids and pids, never a path or a field it does not know', async () => {
@@ -265,7 +270,7 @@ describe('a rogue DHCP server', () => {
       expect(existsSync(MARKER)).toBe(false);
       expect(namespaceView(container.pid).defaultVia).toBeUndefined();
       container.stop();
-      expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'rogue', status: 'stopped' })).status).toBe(0);
+      stopped('rogue');
     } finally {
       stopServer(world.lab);
       startServer(world.lab);
@@ -304,10 +309,6 @@ describe('a rogue server beyond what dnsmasq will send (busybox udhcpd)', () => 
     const counter = (JSON.parse(rules) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] }).nftables
       .flatMap((item) => item.rule?.expr ?? []).find((expr) => expr.counter !== undefined);
     return counter!.counter!.packets;
-  }
-
-  function stopped(id: string): void {
-    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id, status: 'stopped' })).status).toBe(0);
   }
 
   /** Creates a container against the running udhcpd, hands it to `check`, then removes it. */
@@ -425,6 +426,6 @@ describe('discipline', () => {
       expect(readlinkSync(`/proc/${pid}/cwd`)).toBe('/');
     }
     container.stop();
-    expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'nopath', status: 'stopped' })).status).toBe(0);
+    stopped('nopath');
   });
 });
