@@ -8,8 +8,9 @@ import { inspectCommand } from './inspect.js';
 import type { CliIo } from './io.js';
 import { basename } from 'node:path';
 
-declare const __IPPER_VERSION__: string | undefined;
-export const VERSION = typeof __IPPER_VERSION__ === 'string' ? __IPPER_VERSION__ : '0.0.0-dev';
+import { VERSION } from '../version.js';
+
+export { VERSION };
 
 export const HELP = `ipper ${VERSION}: one IP address per container on the host's LAN, by DHCP.
 
