@@ -39,7 +39,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const [command, ...args] = argv;
     if (command === 'runtime') return await (await import('./runtime.js')).runtimeCommand(args, io);
     if (command === 'install') return (await import('./install.js')).installCommand(args, io);
-    if (command === 'uninstall') return (await import('./install.js')).uninstallCommand(args, io);
+    if (command === 'uninstall') return await (await import('./install.js')).uninstallCommand(args, io);
     if (command === '--version' || command === '-v' || command === 'version') {
       io.stdout(`${VERSION}\n`);
       return 0;

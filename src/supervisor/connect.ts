@@ -16,6 +16,8 @@ export interface ConnectOptions {
   supervisorEnv: Record<string, string>;
   /** Total time for the request, supervisor start included. */
   timeoutMs: number;
+  /** false: ask only a supervisor that runs (uninstall), never start one. */
+  startIfMissing?: boolean;
 }
 
 /** How long a hook waits for an on-demand supervisor: a crashed one's lock goes stale first. */
@@ -35,6 +37,7 @@ export async function requestSupervisor(request: RequestBody, options: ConnectOp
       throw new IpperError(reply.code, reply.message);
     } catch (error) {
       if (!(isErrnoCode(error, 'ENOENT') || isErrnoCode(error, 'ECONNREFUSED'))) throw error;
+      if (options.startIfMissing === false) throw new IpperError('SUPERVISOR_UNAVAILABLE', `no ipper supervisor runs on ${socketPath}`, { cause: error });
       if (started === undefined) {
         // Checked here, so that a state directory that cannot be made is this hook's clear error.
         ensurePrivateDir(options.stateDir);
