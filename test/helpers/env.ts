@@ -58,7 +58,8 @@ export function createWorld(baseName: string, subnet: string, config: Record<str
     destroy: async () => {
       await stopSupervisor();
       destroyLab(labOptions);
-      rmSync(dir, { recursive: true, force: true });
+      // IPPER_KEEP_WORLD=1 keeps the state dir and logs for a look after a failure.
+      if (process.env['IPPER_KEEP_WORLD'] !== '1') rmSync(dir, { recursive: true, force: true });
     },
   };
 }
