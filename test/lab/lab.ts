@@ -112,15 +112,26 @@ function ensureMachine(lab: Lab, ns: string, hostEnd: string, address: string): 
   inNs(ns, [IP, 'link', 'set', 'lan0', 'up']);
 }
 
-export function ensureLab(options: LabOptions): Lab {
-  const lab = describeLab(options);
-  mkdirSync(lab.dir, { recursive: true });
-  ensureNs(lab.hostNs);
+function ensureBridge(lab: Lab): void {
   if (!linkExists(lab.hostNs, lab.bridge)) inNs(lab.hostNs, [IP, 'link', 'add', lab.bridge, 'type', 'bridge', 'forward_delay', '0']);
   // A lab bridge must never take router advertisements (it would route the host through the lab).
   inNs(lab.hostNs, ['/usr/sbin/sysctl', '-qw', `net.ipv6.conf.${lab.bridge}.accept_ra=0`]);
   inNs(lab.hostNs, [IP, 'addr', 'replace', `${lab.hostAddress}/24`, 'dev', lab.bridge]);
   inNs(lab.hostNs, [IP, 'link', 'set', lab.bridge, 'up']);
+}
+
+/** What ifdown/ifup or `netplan apply` do to a host's bridge: deleted, then made again with its address and uplinks. */
+export function recreateBridge(lab: Lab): void {
+  inNs(lab.hostNs, [IP, 'link', 'del', lab.bridge]);
+  ensureBridge(lab);
+  for (const uplink of ['lab-dhcp', 'lab-peer']) inNs(lab.hostNs, [IP, 'link', 'set', uplink, 'master', lab.bridge, 'up']);
+}
+
+export function ensureLab(options: LabOptions): Lab {
+  const lab = describeLab(options);
+  mkdirSync(lab.dir, { recursive: true });
+  ensureNs(lab.hostNs);
+  ensureBridge(lab);
   ensureMachine(lab, lab.dhcpNs, 'lab-dhcp', lab.serverAddress);
   ensureMachine(lab, lab.peerNs, 'lab-peer', lab.peerAddress);
   mkdirSync(`/etc/netns/${lab.peerNs}`, { recursive: true });
