@@ -2,7 +2,8 @@
 // `podman run -d --network none --annotation ipper.bridge=br0 <image>` with no --hooks-dir and
 // no hooks_dir in any containers.conf. Podman must find the hooks.d file by its own defaults,
 // and the hook must work with the installed default config and Podman's empty environment.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Then the same with an operator's hooks_dir in a containers.conf drop-in: Podman reads only that.
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredHooksDirs } from '../../src/cli/hooks-files.js';
 import { inNs, sh, serverLeases } from '../lab/lab.js';
@@ -78,6 +79,48 @@ describe('the README path: ipper install, then podman run with Podman defaults',
     expect(processesMatching(INSTALLED.helper)).toEqual([]);
   });
 
+});
+
+describe("an operator's hooks_dir in /etc/containers/containers.conf.d: Podman reads only that directory", () => {
+  const DROP_IN_DIR = '/etc/containers/containers.conf.d';
+  // Other tests' Podman runs with CONTAINERS_CONF, which replaces every system file: this one
+  // reaches only Podman run as an operator would.
+  const dropIn = `${DROP_IN_DIR}/zz-${process.env['IPPER_LAB_PREFIX'] ?? ''}ipper-e2e.conf`;
+  let createdDropInDir = false;
+  let hooksDir: string;
+
+  afterAll(() => {
+    rmSync(dropIn, { force: true });
+    if (createdDropInDir) rmdirSync(DROP_IN_DIR);
+  });
+
+  it('ipper install writes the hooks.d file into the directory containers.conf names, and Podman runs the hook from there', async () => {
+    hooksDir = `${world.dir}/operator-hooks`;
+    createdDropInDir = !existsSync(DROP_IN_DIR);
+    mkdirSync(DROP_IN_DIR, { recursive: true });
+    writeFileSync(dropIn, `[engine]\nhooks_dir = ["${hooksDir}"]\n`);
+    expect(configuredHooksDirs('')).toEqual([hooksDir]);
+    sh(IPPER, ['install'], { env: {} });
+    expect(filesIn(hooksDir)).toEqual(['ipper.json']);
+    const id = podman.run(['run', '-d', '--network', 'none', '--annotation', 'ipper.bridge=br0', ...OperatorPodman.RUN_LIMITS, IMAGE, '/bin/busybox', 'sleep', '600']);
+    const pid = Number(podman.run(['inspect', '--format', '{{.State.Pid}}', id]));
+    const eth0 = (): string[] => namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
+    await expect.poll(eth0, { timeout: 10_000 }).toEqual([expect.stringMatching(new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.\\d+$`))]);
+    const ip = eth0()[0]!;
+    expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
+    podman.run(['rm', '-f', '-t', '0', id]);
+    await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
+    expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+  });
+
+  it('ipper uninstall removes the copy in that directory too', () => {
+    sh(IPPER, ['uninstall'], { env: {} });
+    expect(filesIn(hooksDir)).toEqual([]);
+    expect(existsSync('/usr/share/containers/oci/hooks.d/ipper.json')).toBe(false);
+  });
+});
+
+describe('afterwards', () => {
   it('the supervisor the hook started stops, ipper uninstalls, and the machine is as it was', async () => {
     expect(installedSupervisorPid()).toBeDefined();
     await leaveMachine();
