@@ -55,15 +55,17 @@ export async function stopInstalledSupervisor(): Promise<void> {
 
 /**
  * Moves the machine's own files at the install paths into `backupDir` and returns the function
- * that puts them back (and removes what the test created, directories included). Refuses to start
+ * that puts them back (and removes what the test created, directories included); `others` are
+ * more paths the test's tools write (dockerd's /etc/docker/key.json). Refuses to start
  * while a supervisor runs from /run/ipper: that install is someone else's, in use.
  */
-export function setAsideInstall(backupDir: string): () => void {
+export function setAsideInstall(backupDir: string, others: readonly string[] = []): () => void {
   const running = installedSupervisorPid();
   if (running !== undefined) throw new Error(`an ipper supervisor (pid ${running}) runs from ${INSTALLED.stateDir}: this test needs the machine's default install to itself`);
-  const saved = PATHS.filter(exists);
+  const paths = [...PATHS, ...others];
+  const saved = paths.filter(exists);
   const createdDirs = new Set<string>();
-  for (const path of PATHS) {
+  for (const path of paths) {
     for (let dir = dirname(path); dir !== '/' && !existsSync(dir); dir = dirname(dir)) createdDirs.add(dir);
   }
   for (const path of saved) {
@@ -72,7 +74,7 @@ export function setAsideInstall(backupDir: string): () => void {
     rmSync(path, { recursive: true, force: true });
   }
   return () => {
-    for (const path of PATHS) rmSync(path, { recursive: true, force: true });
+    for (const path of paths) rmSync(path, { recursive: true, force: true });
     for (const path of saved) {
       mkdirSync(dirname(path), { recursive: true });
       cpSync(`${backupDir}${path}`, path, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
