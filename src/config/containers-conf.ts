@@ -256,7 +256,8 @@ function hooksDirOf(value: Value, path: string): HooksDirSetting {
       if (!item.text.startsWith('/')) bad(`holds "${item.text}", not an absolute path`);
       setting.dirs.push(item.text.replace(/(.)\/+$/, '$1'));
     } else if (item.kind === 'table' && [...item.entries.keys()].every((name) => name === 'append')) {
-      // containers.conf(5): `{append=true}` in an array appends it to what earlier files set.
+      // containers.conf(5): `{append=true}` in an array appends it to what earlier files set
+      // (newer Podman; 4.3 refuses the whole file, so such a file never meets this Podman).
       const append = item.entries.get('append');
       if (append?.kind !== 'scalar' || (append.raw !== 'true' && append.raw !== 'false')) bad('has an append attribute that is not true or false');
       else setting.append = append.raw === 'true';
