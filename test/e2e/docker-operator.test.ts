@@ -9,8 +9,8 @@ import { inNs, sh, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { Docker } from '../helpers/docker.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
-import { INSTALLED, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
+import { IPPER, filesIn, linkNames, namespaceView } from '../helpers/host.js';
+import { INSTALLED, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
 
 let world: TestWorld;
 let docker: Docker | undefined;
@@ -67,6 +67,7 @@ describe('the README path: ipper install, (re)start dockerd, docker run --runtim
     ip = eth0()[0]!;
     expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
     expect(filesIn(`${INSTALLED.stateDir}/containers`)).toContain(`${id}.json`);
+    expect(installedClients()).toHaveLength(1);
   });
 
   it('docker rm -f releases the lease on the server and leaves no veth, client or record', async () => {
@@ -75,7 +76,7 @@ describe('the README path: ipper install, (re)start dockerd, docker run --runtim
     expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
     expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
     expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(INSTALLED.helper)).toEqual([]);
+    expect(installedClients()).toEqual([]);
   });
 
   it('dockerd and the supervisor the hook started stop, ipper uninstalls, and the machine is as it was', async () => {

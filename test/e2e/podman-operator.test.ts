@@ -9,8 +9,8 @@ import { configuredHooksDirs } from '../../src/cli/hooks-files.js';
 import { inNs, sh, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
-import { INSTALLED, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
+import { IPPER, filesIn, linkNames, namespaceView } from '../helpers/host.js';
+import { INSTALLED, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
 import { OperatorPodman } from '../helpers/podman.js';
 
 let world: TestWorld;
@@ -68,6 +68,7 @@ describe('the README path: ipper install, then podman run with Podman defaults',
     ip = eth0()[0]!;
     expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
     expect(filesIn(`${INSTALLED.stateDir}/containers`)).toContain(`${id}.json`);
+    expect(installedClients()).toHaveLength(1);
   });
 
   it('podman rm -f releases the lease on the server and leaves no veth, client or record', async () => {
@@ -76,7 +77,7 @@ describe('the README path: ipper install, then podman run with Podman defaults',
     expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
     expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
     expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(INSTALLED.helper)).toEqual([]);
+    expect(installedClients()).toEqual([]);
   });
 
 });
@@ -101,13 +102,13 @@ describe("an operator's hooks_dir in /etc/containers/containers.conf.d: Podman r
     writeFileSync(dropIn, `[engine]\nhooks_dir = ["${hooksDir}"]\n`);
     expect(configuredHooksDirs('')).toEqual([hooksDir]);
     sh(IPPER, ['install'], { env: {} });
-    expect(filesIn(hooksDir)).toEqual(['ipper.json']);
     const id = podman.run(['run', '-d', '--network', 'none', '--annotation', 'ipper.bridge=br0', ...OperatorPodman.RUN_LIMITS, IMAGE, '/bin/busybox', 'sleep', '600']);
     const pid = Number(podman.run(['inspect', '--format', '{{.State.Pid}}', id]));
     const eth0 = (): string[] => namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
     await expect.poll(eth0, { timeout: 10_000 }).toEqual([expect.stringMatching(new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.\\d+$`))]);
     const ip = eth0()[0]!;
     expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
+    expect(filesIn(hooksDir)).toEqual(['ipper.json']);
     podman.run(['rm', '-f', '-t', '0', id]);
     await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
     expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
@@ -125,7 +126,7 @@ describe('afterwards', () => {
     expect(installedSupervisorPid()).toBeDefined();
     await leaveMachine();
     expect(installedSupervisorPid()).toBeUndefined();
-    expect(processesMatching(INSTALLED.helper)).toEqual([]);
+    expect(installedClients()).toEqual([]);
     expect(filesIn(INSTALLED.stateDir)).toEqual(stateDirBefore);
   });
 });

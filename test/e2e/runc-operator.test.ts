@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, sh, serverLeases } from '../lab/lab.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, ROOT, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
-import { INSTALLED, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
+import { IPPER, ROOT, filesIn, linkNames, namespaceView } from '../helpers/host.js';
+import { INSTALLED, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
 
 let world: TestWorld;
 let runc: Runc;
@@ -74,6 +74,7 @@ describe("the README path: ipper install, then runc with the README's hook entri
     ip = eth0()[0]!;
     expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
     expect(filesIn(`${INSTALLED.stateDir}/containers`)).toContain(`${id}.json`);
+    expect(installedClients()).toHaveLength(1);
   });
 
   it('runc delete releases the lease on the server and leaves no veth, client or record', async () => {
@@ -82,7 +83,7 @@ describe("the README path: ipper install, then runc with the README's hook entri
     expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
     expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
     expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(INSTALLED.helper)).toEqual([]);
+    expect(installedClients()).toEqual([]);
   });
 
   it('the supervisor the hook started stops, ipper uninstalls, and the machine is as it was', async () => {

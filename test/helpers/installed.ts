@@ -4,7 +4,7 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isErrnoCode } from '../../src/errors.js';
-import { isPidAlive } from './host.js';
+import { isPidAlive, processesMatching } from './host.js';
 
 export const INSTALLED = {
   binary: '/usr/local/bin/ipper',
@@ -33,6 +33,11 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** DHCP clients run for the installed config (their event script is the installed helper). */
+export function installedClients(): { pid: number; cmdline: string }[] {
+  return processesMatching(`-s ${INSTALLED.helper} `).filter((found) => found.cmdline.startsWith('/usr/sbin/udhcpc '));
 }
 
 /** The pid in /run/ipper/supervisor.pid if that process lives. */
