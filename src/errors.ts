@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'ROOTLESS'
   | 'PERMISSION_DENIED'
+  | 'PROTOCOL_MISMATCH'
+  | 'IN_USE'
   | 'INTERNAL';
 
 const exitCodeOf: Record<ErrorCode, number> = {
@@ -57,6 +59,8 @@ const exitCodeOf: Record<ErrorCode, number> = {
   NOT_FOUND: EXIT.data,
   ROOTLESS: EXIT.unavailable,
   PERMISSION_DENIED: EXIT.noperm,
+  PROTOCOL_MISMATCH: EXIT.unavailable,
+  IN_USE: EXIT.temporary,
   INTERNAL: EXIT.software,
 };
 
@@ -70,6 +74,10 @@ export class IpperError extends Error {
     this.code = code;
     this.exitCode = exitCodeOf[code];
   }
+}
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(exitCodeOf, code);
 }
 
 /** Any thrown value as an IpperError, so every caller reports one shape. */

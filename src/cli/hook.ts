@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { IpperError } from '../errors.js';
 import type { HookLog } from '../log/deferred.js';
 import { parseOciState, resolveStage, type OciState } from '../oci/state.js';
-import { readRecord } from '../store/records.js';
+import { recordExists } from '../store/records.js';
 import { readStdin } from '../sys/stdin.js';
 import { SUPERVISOR_START_MS, requestSupervisor } from '../supervisor/connect.js';
 import { teardownWithoutSupervisor } from '../supervisor/fallback.js';
@@ -51,12 +51,18 @@ function bundleHostname(bundle: string | undefined): string | undefined {
 /** Never fails a container's removal: what it cannot do now, garbage collection does later. */
 async function poststop(state: OciState, context: HookContext): Promise<void> {
   const { config, log } = context;
-  if (readRecord(config.stateDir, state.id) === undefined) return; // never ours, or already gone
+  // An unreadable record still means "ours": the supervisor knows the container, or GC reports it.
+  if (!recordExists(config.stateDir, state.id)) return; // never ours, or already gone
+  let reply;
   try {
-    const reply = await requestSupervisor({ op: 'detach', id: state.id }, connectOptions(config, context.configPath, SUPERVISOR_START_MS + 5000));
-    log.debug({ id: state.id, released: reply.released }, 'poststop done');
+    reply = await requestSupervisor({ op: 'detach', id: state.id }, connectOptions(config, context.configPath, SUPERVISOR_START_MS + 5000));
   } catch (error) {
     log.warn({ id: state.id, err: error }, 'supervisor unavailable at poststop; releasing directly');
     await teardownWithoutSupervisor(config.stateDir, state.id, log);
+    return;
   }
+  log.debug({ id: state.id, released: reply.released, removed: reply.removed }, 'poststop done');
+  // Said as it is: the runtime shows a failed poststop as a warning, and GC finishes the removal.
+  if (reply.removed === false) throw new IpperError('COMMAND_FAILED', `the network of "${state.id}" was not fully removed (see the log); garbage collection will finish it`);
+  if (reply.released === false) throw new IpperError('COMMAND_FAILED', `the lease of "${state.id}" was not released (see the log); the server keeps it until it expires`);
 }

@@ -5,7 +5,7 @@ import { listRecords } from '../store/records.js';
 import type { CliIo } from './io.js';
 
 export function inspectCommand(args: readonly string[], config: Config, io: CliIo): number {
-  const records = listRecords(config.stateDir).filter((record) => record.phase === 'active');
+  const records = listRecords(config.stateDir).records.filter((record) => record.phase === 'active');
   if (args[0] === '--all') {
     io.stdout(`${JSON.stringify(records.map(toNetworkJson), null, 2)}\n`);
     return 0;

@@ -105,8 +105,11 @@ export function installCommand(args: readonly string[], io: CliIo): number {
   return 0;
 }
 
-export function uninstallCommand(args: readonly string[], io: CliIo): number {
+export async function uninstallCommand(args: readonly string[], io: CliIo): Promise<number> {
   const root = parseRoot(args, 'uninstall');
+  // First, while nothing is removed: a supervisor with containers refuses, an idle one stops.
+  const stopped = await (await import('./stop-supervisor.js')).stopIdleSupervisor(root, io.env);
+  if (stopped !== undefined) io.stdout(`stopped the idle ipper supervisor (pid ${stopped})\n`);
   const daemonPath = `${root}${DAEMON_JSON}`;
   const daemon = readDaemonJson(daemonPath);
   const hooks = hooksPlan(root, io);

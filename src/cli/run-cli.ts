@@ -8,8 +8,9 @@ import { inspectCommand } from './inspect.js';
 import type { CliIo } from './io.js';
 import { basename } from 'node:path';
 
-declare const __IPPER_VERSION__: string | undefined;
-export const VERSION = typeof __IPPER_VERSION__ === 'string' ? __IPPER_VERSION__ : '0.0.0-dev';
+import { VERSION } from '../version.js';
+
+export { VERSION };
 
 export const HELP = `ipper ${VERSION}: one IP address per container on the host's LAN, by DHCP.
 
@@ -38,7 +39,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const [command, ...args] = argv;
     if (command === 'runtime') return await (await import('./runtime.js')).runtimeCommand(args, io);
     if (command === 'install') return (await import('./install.js')).installCommand(args, io);
-    if (command === 'uninstall') return (await import('./install.js')).uninstallCommand(args, io);
+    if (command === 'uninstall') return await (await import('./install.js')).uninstallCommand(args, io);
     if (command === '--version' || command === '-v' || command === 'version') {
       io.stdout(`${VERSION}\n`);
       return 0;

@@ -1,35 +1,99 @@
-// What garbage collection looks at on the host: ipper's veths and its DHCP clients.
-import { readdirSync, readFileSync } from 'node:fs';
+// What garbage collection looks at on the host: this instance's veths, its DHCP clients, and
+// which network namespaces still hold a container process.
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { run } from '../sys/exec.js';
+import { readStartTime } from '../sys/proc.js';
 import { toolPath } from '../sys/tools.js';
 import { ENV_CONTAINER, ENV_SPOOL } from '../dhcp/udhcpc.js';
-import type { GcClientFact } from './plan.js';
+import { HOST_VETH_NAME, parseVethAlias } from '../net/names.js';
+import type { GcClientFact, GcVethFact } from './plan.js';
 
-/** ipper's host veths: "ipr" + 12 hex digits (see hostVethName). */
-export const OWN_VETH = /^ipr[0-9a-f]{12}$/;
-
-export async function listOwnVeths(): Promise<string[]> {
-  const { stdout } = await run(toolPath('ip'), ['-j', 'link', 'show', 'type', 'veth']);
-  const links = JSON.parse(stdout === '' ? '[]' : stdout) as { ifname?: string }[];
-  return links.map((link) => link.ifname ?? '').filter((name) => OWN_VETH.test(name));
+interface IpLinkJson {
+  ifname?: string;
+  ifalias?: string;
 }
 
-/** DHCP clients started for this state directory: their environment names its spool. */
-export function listOwnClients(spoolDir: string): GcClientFact[] {
+/** Host veths named like ipper's and marked with this instance's alias; another instance's are not ours. */
+export function parseOwnVeths(json: string, instance: string): GcVethFact[] {
+  const links = JSON.parse(json === '' ? '[]' : json) as IpLinkJson[];
+  const veths: GcVethFact[] = [];
+  for (const link of links) {
+    const mark = parseVethAlias(link.ifalias);
+    if (link.ifname !== undefined && HOST_VETH_NAME.test(link.ifname) && mark?.instance === instance) veths.push({ name: link.ifname, netnsInode: mark.netnsInode });
+  }
+  return veths;
+}
+
+export async function listOwnVeths(instance: string): Promise<GcVethFact[]> {
+  const { stdout } = await run(toolPath('ip'), ['-j', 'link', 'show', 'type', 'veth']);
+  return parseOwnVeths(stdout, instance);
+}
+
+function numericDirs(): string[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+}
+
+function netnsInodeOf(pid: string): number | undefined {
+  try {
+    return statSync(`/proc/${pid}/ns/net`).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process ipper started for this state directory: its spool is in their environment. */
+export interface OwnProcesses {
+  /** DHCP clients: the client's own executable (an event helper it runs is not a client). */
+  clients: GcClientFact[];
+  /** Clients and whatever they run (ipper-helper): never taken for a container process. */
+  pids: Set<number>;
+}
+
+export function listOwnProcesses(spoolDir: string, clientExecutable: string): OwnProcesses {
   const clients: GcClientFact[] = [];
+  const pids = new Set<number>();
   const spool = `${ENV_SPOOL}=${spoolDir}`;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let environ: string;
+  for (const name of numericDirs()) {
+    let entries: string[];
     try {
-      environ = readFileSync(`/proc/${name}/environ`, 'latin1');
+      entries = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0');
     } catch {
       continue; // gone, or a kernel thread
     }
-    const entries = environ.split('\0');
     if (!entries.includes(spool)) continue;
+    const pid = Number(name);
+    pids.add(pid);
     const container = entries.find((entry) => entry.startsWith(`${ENV_CONTAINER}=`));
-    if (container !== undefined) clients.push({ pid: Number(name), containerId: container.slice(ENV_CONTAINER.length + 1) });
+    const startTime = readStartTime(pid);
+    if (container === undefined || startTime === undefined || exeOf(name) !== clientExecutable) continue;
+    clients.push({ pid, startTime, containerId: container.slice(ENV_CONTAINER.length + 1), netnsInode: netnsInodeOf(name) });
   }
-  return clients;
+  return { clients, pids };
+}
+
+function exeOf(pid: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A lazy answer to "does a container process still run in this namespace?": /proc is read once,
+ * on the first question, and only when garbage collection has something unexplained to ask about.
+ */
+export function containerProcessProbe(ownPids: ReadonlySet<number>): (netnsInode: number) => boolean {
+  let occupied: Set<number> | undefined;
+  return (netnsInode) => {
+    if (occupied === undefined) {
+      occupied = new Set();
+      for (const name of numericDirs()) {
+        if (ownPids.has(Number(name))) continue;
+        const inode = netnsInodeOf(name);
+        if (inode !== undefined) occupied.add(inode);
+      }
+    }
+    return occupied.has(netnsInode);
+  };
 }

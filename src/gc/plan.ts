@@ -1,6 +1,7 @@
 // Garbage collection as a pure decision: what is recorded, what runs, what links exist → actions.
-// It never acts on a live container, on an id being created right now, or on anything that is
-// not marked as this state directory's (veth alias, client environment).
+// It never acts on a live container or on an id being created right now, and it removes a veth
+// or stops a client that no record explains only with proof that its container is gone: no
+// process but ipper's own left in the namespace. "No record" alone is reported, never acted on.
 
 export interface GcRecordFact {
   id: string;
@@ -14,48 +15,81 @@ export interface GcRecordFact {
 
 export interface GcClientFact {
   pid: number;
+  /** Read when the process was listed: acting on the pid later checks it again. */
+  startTime: number;
   containerId: string;
+  netnsInode: number | undefined;
+}
+
+export interface GcVethFact {
+  name: string;
+  /** The container's namespace, from the veth's mark. */
+  netnsInode: number;
 }
 
 export interface GcFacts {
   records: readonly GcRecordFact[];
   /** Ids the supervisor is creating or tearing down right now. */
   busy: ReadonlySet<string>;
-  /** Host veths marked as this state directory's. */
-  veths: readonly string[];
-  /** DHCP clients whose environment names this state directory's spool. */
+  /** Host veths marked as this supervisor instance's. */
+  veths: readonly GcVethFact[];
+  /** DHCP clients of this instance (its spool in their environment, the client's executable). */
   clients: readonly GcClientFact[];
+  /** Whether a process other than ipper's own still runs in that network namespace. */
+  containerRunsIn: (netnsInode: number) => boolean;
 }
 
 export type GcAction =
   | { action: 'teardown'; id: string; reason: string }
+  /** release: stop with SIGTERM so the client releases its lease; false: a duplicate, killed without a release. */
+  | { action: 'stop-client'; pid: number; startTime: number; id: string; release: boolean; reason: string }
   | { action: 'delete-veth'; name: string; reason: string }
-  | { action: 'stop-client'; pid: number; id: string; reason: string };
+  /** Something this instance cannot explain and will not touch: for the operator. */
+  | { action: 'report'; kind: 'veth' | 'client'; name: string; id?: string; reason: string };
+
+const GONE = 'no record explains it, and no process but ipper\'s is left in its network namespace';
+const LIVE = 'no record explains it, but its network namespace still holds a container process: left alone';
 
 export function planGc(facts: GcFacts): GcAction[] {
-  const actions: GcAction[] = [];
+  const teardowns: GcAction[] = [];
   const explained = new Map<string, GcRecordFact>();
   for (const record of facts.records) {
-    if (facts.busy.has(record.id)) {
+    if (facts.busy.has(record.id) || record.containerAlive) {
       explained.set(record.id, record);
       continue;
     }
-    if (!record.containerAlive) {
-      actions.push({ action: 'teardown', id: record.id, reason: record.phase === 'attaching' ? 'create was interrupted' : 'container gone without poststop' });
-    } else {
-      explained.set(record.id, record);
-    }
+    teardowns.push({ action: 'teardown', id: record.id, reason: record.phase === 'attaching' ? 'create was interrupted' : 'container gone without poststop' });
   }
-  const tornDown = new Set(actions.map((action) => (action.action === 'teardown' ? action.id : '')));
+  const recordedIds = new Set(facts.records.map((record) => record.id));
   const recordedVeths = new Set(facts.records.map((record) => record.hostVeth));
-  for (const name of facts.veths) {
-    if (!recordedVeths.has(name)) actions.push({ action: 'delete-veth', name, reason: 'no record explains it' });
-  }
+  const clientActions: GcAction[] = [];
   for (const client of facts.clients) {
-    if (tornDown.has(client.containerId) || facts.busy.has(client.containerId)) continue;
+    if (facts.busy.has(client.containerId)) continue;
     const record = explained.get(client.containerId);
-    if (record === undefined) actions.push({ action: 'stop-client', pid: client.pid, id: client.containerId, reason: 'no record explains it' });
-    else if (record.clientPid !== client.pid) actions.push({ action: 'stop-client', pid: client.pid, id: client.containerId, reason: 'a second client for a recorded container' });
+    if (record !== undefined) {
+      if (record.clientPid !== client.pid) {
+        // Both hold the same lease (same MAC): a release from the duplicate would end the live one's.
+        clientActions.push({ action: 'stop-client', pid: client.pid, startTime: client.startTime, id: client.containerId, release: false, reason: 'a second client for a recorded container' });
+      }
+      continue;
+    }
+    if (recordedIds.has(client.containerId)) continue; // its record is being torn down above
+    const gone = client.netnsInode !== undefined && !facts.containerRunsIn(client.netnsInode);
+    clientActions.push(
+      gone
+        ? { action: 'stop-client', pid: client.pid, startTime: client.startTime, id: client.containerId, release: true, reason: GONE }
+        : { action: 'report', kind: 'client', name: String(client.pid), id: client.containerId, reason: LIVE },
+    );
   }
-  return actions;
+  const vethActions: GcAction[] = [];
+  for (const veth of facts.veths) {
+    if (recordedVeths.has(veth.name)) continue;
+    vethActions.push(
+      facts.containerRunsIn(veth.netnsInode)
+        ? { action: 'report', kind: 'veth', name: veth.name, reason: LIVE }
+        : { action: 'delete-veth', name: veth.name, reason: GONE },
+    );
+  }
+  // Clients go before veths: a release leaves from the bound address while the link still exists.
+  return [...teardowns, ...clientActions, ...vethActions];
 }

@@ -2,7 +2,7 @@
 import { IpperError } from '../errors.js';
 import { run } from '../sys/exec.js';
 import { toolPath } from '../sys/tools.js';
-import { inNetns } from './netns.js';
+import { inNetns, type NetnsHandle } from './netns.js';
 
 export interface BridgeInfo {
   name: string;
@@ -57,23 +57,28 @@ export interface VethSpec {
   hostVeth: string;
   bridge: string;
   mtu: number;
-  containerPid: number;
+  /** The container's namespace, checked and held open by the caller. */
+  netns: NetnsHandle;
   containerInterface: string;
   mac: string;
+  /** Marks the host end as this supervisor instance's (see vethAlias). */
+  alias: string;
 }
 
 /**
- * One netlink request makes the pair: the container end is created straight inside the
- * container's namespace under its final name, the host end joins the bridge already up.
+ * One `ip -batch` makes the pair: the container end is created straight inside the container's
+ * namespace under its final name, the host end joins the bridge already up and carries the
+ * instance's mark (the kernel ignores an alias given to `link add`, hence the second line).
  */
 export async function createVeth(spec: VethSpec): Promise<void> {
   const mtu = String(spec.mtu);
-  await run(toolPath('ip'), [
-    'link', 'add', spec.hostVeth, 'mtu', mtu, 'master', spec.bridge, 'up',
-    'type', 'veth', 'peer', 'name', spec.containerInterface, 'address', spec.mac, 'mtu', mtu, 'netns', String(spec.containerPid),
-  ]);
+  await run(toolPath('ip'), ['-batch', '-'], {
+    input:
+      `link add ${spec.hostVeth} mtu ${mtu} master ${spec.bridge} up type veth peer name ${spec.containerInterface} address ${spec.mac} mtu ${mtu} netns ${spec.netns.path}\n` +
+      `link set dev ${spec.hostVeth} alias ${spec.alias}\n`,
+  });
   // The kernel refuses "up" for a peer at creation, so the container end is raised from inside.
-  const raise = inNetns(spec.containerPid, [toolPath('ip'), 'link', 'set', spec.containerInterface, 'up']);
+  const raise = inNetns(spec.netns, [toolPath('ip'), 'link', 'set', spec.containerInterface, 'up']);
   await run(raise.file, raise.args);
 }
 
@@ -87,9 +92,9 @@ export async function deleteLink(name: string): Promise<void> {
   }
 }
 
-/** Runs `ip -4 -batch -` inside the namespace of `pid`: one process for a whole configuration. */
-export async function ipBatchInNetns(pid: number, commands: readonly string[]): Promise<void> {
+/** Runs `ip -4 -batch -` inside the container's namespace: one process for a whole configuration. */
+export async function ipBatchInNetns(netns: NetnsHandle, commands: readonly string[]): Promise<void> {
   if (commands.length === 0) return;
-  const command = inNetns(pid, [toolPath('ip'), '-4', '-batch', '-']);
+  const command = inNetns(netns, [toolPath('ip'), '-4', '-batch', '-']);
   await run(command.file, command.args, { input: `${commands.join('\n')}\n` });
 }

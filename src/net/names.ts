@@ -10,6 +10,8 @@ export function isValidInterfaceName(name: string): boolean {
 
 /** Prefix of every host-side veth ipper makes; garbage collection relies on it. */
 export const HOST_VETH_PREFIX = 'ipr';
+/** A host veth name as hostVethName makes it. */
+export const HOST_VETH_NAME = /^ipr[0-9a-f]{12}$/;
 
 /**
  * Host end of a container's veth: "ipr" + 12 hex digits of sha256(id). Deterministic, so poststop
@@ -18,6 +20,26 @@ export const HOST_VETH_PREFIX = 'ipr';
  */
 export function hostVethName(containerId: string): string {
   return HOST_VETH_PREFIX + createHash('sha256').update(containerId).digest('hex').slice(0, 12);
+}
+
+/**
+ * A supervisor instance: its state directory, as 8 hex digits. Everything an instance makes on the
+ * host carries it (the host veth's alias, the bridge filter's table), so that two configurations
+ * on one host never take each other's containers for leftovers.
+ */
+export function instanceId(stateDir: string): string {
+  return createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
+}
+
+/** The host veth's alias: "ipper:<instance>:<netns inode>", what garbage collection needs to prove a container gone. */
+export function vethAlias(instance: string, netnsInode: number): string {
+  return `ipper:${instance}:${netnsInode}`;
+}
+
+export function parseVethAlias(alias: string | undefined): { instance: string; netnsInode: number } | undefined {
+  const match = /^ipper:([0-9a-f]{8}):(\d{1,20})$/.exec(alias ?? '');
+  if (match === null) return undefined;
+  return { instance: match[1]!, netnsInode: Number(match[2]) };
 }
 
 /** The container's short id, as Docker and Podman print it. */

@@ -1,4 +1,5 @@
 // The one place that knows how to act inside another network namespace (Node cannot setns(2)).
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { IpperError } from '../errors.js';
 import { readNetnsInode } from '../sys/proc.js';
 import { toolPath } from '../sys/tools.js';
@@ -7,9 +8,59 @@ export function netnsPath(pid: number): string {
   return `/proc/${pid}/ns/net`;
 }
 
-/** argv that runs `command` inside the network namespace of `pid`. */
-export function inNetns(pid: number, command: readonly string[]): { file: string; args: string[] } {
-  return { file: toolPath('nsenter'), args: [`--net=${netnsPath(pid)}`, '--', ...command] };
+/**
+ * A container's network namespace, held open and checked: the inode is the one the hook recorded
+ * and not our own. Commands enter it through our descriptor (`/proc/<our pid>/fd/N`), never
+ * through `/proc/<pid>/ns/net` again, so a pid reused meanwhile cannot redirect them.
+ */
+export interface NetnsHandle {
+  readonly path: string;
+  readonly inode: number;
+  close(): void;
+}
+
+export function openContainerNetns(pid: number, expectedInode: number): NetnsHandle {
+  let fd: number;
+  try {
+    fd = openSync(netnsPath(pid), 'r');
+  } catch (error) {
+    throw new IpperError('NETNS_NOT_FOUND', `no network namespace for pid ${pid} (process gone?)`, { cause: error });
+  }
+  const inode = fstatSync(fd).ino;
+  const refusal =
+    inode === readNetnsInode('self')
+      ? new IpperError('HOST_NAMESPACE', `pid ${pid} is in the host's own network namespace; refusing to touch it`)
+      : inode !== expectedInode
+        ? new IpperError('NETNS_NOT_FOUND', `network namespace of pid ${pid} is not the container's (inode ${inode}, recorded ${expectedInode})`)
+        : undefined;
+  if (refusal !== undefined) {
+    closeSync(fd);
+    throw refusal;
+  }
+  let open = true;
+  return {
+    path: `/proc/${process.pid}/fd/${fd}`,
+    inode,
+    close: () => {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
+}
+
+/** Runs `work` with the container's namespace held open and checked, and always lets it go. */
+export async function withContainerNetns<T>(pid: number, expectedInode: number, work: (netns: NetnsHandle) => Promise<T>): Promise<T> {
+  const netns = openContainerNetns(pid, expectedInode);
+  try {
+    return await work(netns);
+  } finally {
+    netns.close();
+  }
+}
+
+/** argv that runs `command` inside the namespace held by `netns`. */
+export function inNetns(netns: NetnsHandle, command: readonly string[]): { file: string; args: string[] } {
+  return { file: toolPath('nsenter'), args: [`--net=${netns.path}`, '--', ...command] };
 }
 
 /**

@@ -1,7 +1,7 @@
 // One record per container in <stateDir>/containers: what poststop and garbage collection need,
 // since poststop's OCI state carries no pid.
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import * as z from '../config/zod.js';
 import { leaseSchema } from '../dhcp/lease.js';
 import { ensurePrivateDir, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
@@ -57,6 +57,16 @@ function readRecordFile(path: string): ContainerRecord | undefined {
   }
 }
 
+/** Whether a record file is there at all, readable or not (poststop must not skip an unreadable one). */
+export function recordExists(stateDir: string, id: string): boolean {
+  try {
+    lstatSync(recordPath(stateDir, id));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function writeRecord(stateDir: string, record: ContainerRecord): void {
   ensurePrivateDir(containersDir(stateDir));
   writeFileAtomic(recordPath(stateDir, record.id), `${JSON.stringify(record)}\n`);
@@ -66,19 +76,45 @@ export function removeRecord(stateDir: string, id: string): void {
   removeFile(recordPath(stateDir, id));
 }
 
-/** Every readable record; unreadable files are skipped (garbage collection deals with them). */
-export function listRecords(stateDir: string): ContainerRecord[] {
+export interface RecordListing {
+  records: ContainerRecord[];
+  /** Record files that could not be read: never taken as "no record". */
+  unreadable: string[];
+}
+
+/** Every record file (temp files are ".<hex>.tmp"; an id may itself start with a dot). */
+export function listRecords(stateDir: string): RecordListing {
   let names: string[];
   try {
     names = readdirSync(containersDir(stateDir));
   } catch {
-    return [];
+    return { records: [], unreadable: [] };
   }
-  const records: ContainerRecord[] = [];
+  const listing: RecordListing = { records: [], unreadable: [] };
   for (const name of names) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
-    const record = readRecordFile(`${containersDir(stateDir)}/${name}`);
-    if (record !== undefined) records.push(record);
+    if (!name.endsWith('.json')) continue;
+    const path = `${containersDir(stateDir)}/${name}`;
+    const record = readRecordFile(path);
+    if (record !== undefined) listing.records.push(record);
+    else if (existsSync(path) || isSymlink(path)) listing.unreadable.push(path);
   }
-  return records;
+  return listing;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Moves an unreadable record out of the way, kept for the operator ("<file>.unreadable-<time>"),
+ * so that it is looked at once, not on every round. Returns the new path.
+ */
+export function setAsideRecord(path: string, now = new Date()): string {
+  const aside = `${path}.unreadable-${now.toISOString().replace(/[:.]/g, '')}`;
+  renameSync(path, aside);
+  return aside;
 }

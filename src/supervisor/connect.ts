@@ -1,12 +1,12 @@
 // The hook's side of the socket: send one request, starting the supervisor first if none answers.
 import { createConnection } from 'node:net';
-import { IpperError, isErrnoCode } from '../errors.js';
+import { IpperError, isErrnoCode, isErrorCode } from '../errors.js';
 import { formatZodIssue } from '../config/zod-format.js';
 import { spawnDetached } from '../sys/exec.js';
 import { ensurePrivateDir } from '../sys/fs.js';
 import { supervisorPaths } from './paths.js';
 import { LOCK_STALE_MS } from './lock-timing.js';
-import { replySchema, type Reply, type Request } from './protocol.js';
+import { PROTOCOL_VERSION, replySchema, type Reply, type RequestBody } from './protocol.js';
 
 export interface ConnectOptions {
   stateDir: string;
@@ -16,12 +16,14 @@ export interface ConnectOptions {
   supervisorEnv: Record<string, string>;
   /** Total time for the request, supervisor start included. */
   timeoutMs: number;
+  /** false: ask only a supervisor that runs (uninstall), never start one. */
+  startIfMissing?: boolean;
 }
 
 /** How long a hook waits for an on-demand supervisor: a crashed one's lock goes stale first. */
 export const SUPERVISOR_START_MS = LOCK_STALE_MS + 5000;
 
-export async function requestSupervisor(request: Request, options: ConnectOptions): Promise<Reply & { ok: true }> {
+export async function requestSupervisor(request: RequestBody, options: ConnectOptions): Promise<Reply & { ok: true }> {
   const socketPath = supervisorPaths(options.stateDir).socket;
   const deadline = Date.now() + options.timeoutMs;
   let started: { failed: number | null | undefined } | undefined;
@@ -29,10 +31,13 @@ export async function requestSupervisor(request: Request, options: ConnectOption
   for (;;) {
     try {
       const reply = await exchange(socketPath, request, deadline - Date.now());
-      if (!reply.ok) throw new IpperError(reply.code as never, reply.message);
-      return reply;
+      if (reply.ok) return reply;
+      // A code this hook does not know is a failure all the same, never a success by accident.
+      if (!isErrorCode(reply.code)) throw new IpperError('PROTOCOL_MISMATCH', `the supervisor failed with an unknown code "${reply.code.slice(0, 40)}": ${reply.message}`);
+      throw new IpperError(reply.code, reply.message);
     } catch (error) {
       if (!(isErrnoCode(error, 'ENOENT') || isErrnoCode(error, 'ECONNREFUSED'))) throw error;
+      if (options.startIfMissing === false) throw new IpperError('SUPERVISOR_UNAVAILABLE', `no ipper supervisor runs on ${socketPath}`, { cause: error });
       if (started === undefined) {
         // Checked here, so that a state directory that cannot be made is this hook's clear error.
         ensurePrivateDir(options.stateDir);
@@ -61,7 +66,7 @@ function startSupervisor(options: ConnectOptions): { failed: number | null | und
   return state;
 }
 
-function exchange(socketPath: string, request: Request, timeoutMs: number): Promise<Reply> {
+function exchange(socketPath: string, request: RequestBody, timeoutMs: number): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     let data = '';
@@ -70,7 +75,7 @@ function exchange(socketPath: string, request: Request, timeoutMs: number): Prom
       reject(new IpperError('SUPERVISOR_UNAVAILABLE', `the ipper supervisor did not reply within ${Math.round(timeoutMs)} ms`));
     }, Math.max(1, timeoutMs));
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('connect', () => socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, ...request })}\n`));
     socket.on('data', (chunk: string) => {
       data += chunk;
     });
@@ -81,13 +86,21 @@ function exchange(socketPath: string, request: Request, timeoutMs: number): Prom
     socket.on('end', () => {
       clearTimeout(timer);
       socket.destroy();
+      let json: unknown;
       try {
-        const parsed = replySchema.safeParse(JSON.parse(data));
-        if (parsed.success) resolve(parsed.data);
-        else reject(new IpperError('SUPERVISOR_UNAVAILABLE', `unexpected reply from the supervisor: ${formatZodIssue(parsed.error)}`));
+        json = JSON.parse(data);
       } catch {
         reject(new IpperError('SUPERVISOR_UNAVAILABLE', 'the supervisor closed the connection without a reply'));
+        return;
       }
+      const version = typeof json === 'object' && json !== null ? (json as { v?: unknown }).v : undefined;
+      if (version !== PROTOCOL_VERSION) {
+        reject(new IpperError('PROTOCOL_MISMATCH', `the ipper supervisor on ${socketPath} speaks protocol ${JSON.stringify(version ?? 1)}, this ipper ${PROTOCOL_VERSION} (an older supervisor left running after an upgrade?): stop it with SIGTERM (its containers keep their leases) and the next hook starts the new one`));
+        return;
+      }
+      const parsed = replySchema.safeParse(json);
+      if (parsed.success) resolve(parsed.data);
+      else reject(new IpperError('SUPERVISOR_UNAVAILABLE', `unexpected reply from the supervisor: ${formatZodIssue(parsed.error)}`));
     });
   });
 }

@@ -5,7 +5,8 @@ import type { Config } from '../config/schema.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { ensurePrivateDir, openForAppendNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
-import { installHelper } from '../sys/helper.js';
+import { HelperFile } from '../sys/helper.js';
+import { VERSION } from '../version.js';
 import { supervisorPaths } from './paths.js';
 import { listen } from './server.js';
 import { EventSpool } from './spool.js';
@@ -37,27 +38,36 @@ export async function runSupervisor(config: Config): Promise<boolean> {
     if (isErrnoCode(error, 'ELOCKED')) return false;
     throw new IpperError('LOCK_TIMEOUT', `cannot lock ${paths.lockTarget}: ${(error as Error).message}`, { cause: error });
   }
-  const helper = installHelper(config.helperDir);
+  const helper = new HelperFile(config.helperDir, (reason) => log.warn({ path: helper.path, reason }, 'ipper-helper written again'));
+  helper.ensure();
+  helper.watch();
   writeFileAtomic(paths.pidFile, `${process.pid}\n`, 0o644);
   const supervisor = new Supervisor({ paths, helper, log, hostAddress: config.hostAddress, bridgeFilter: config.bridgeFilter });
-  await supervisor.adopt();
-  await supervisor.syncBridgeFilter();
+  // Periodic and start-up work logs and carries on: the supervisor never dies of one failure.
+  const guarded = (what: string, work: () => Promise<unknown>): Promise<void> =>
+    work().then(
+      () => undefined,
+      (error: unknown) => log.error({ err: error }, `${what} failed; carrying on`),
+    );
+  await guarded('adoption', () => supervisor.adopt());
+  await guarded('bridge filter', () => supervisor.syncBridgeFilter());
   const spool = new EventSpool(paths.eventsDir, (event) => supervisor.handleEvent(event), log);
   spool.start();
-  const server = await listen({ socketPath: paths.socket, helper }, supervisor, log);
-  const gc = setInterval(() => void supervisor.collectGarbage(), config.gcIntervalMs);
-  log.info({ stateDir: paths.stateDir, containers: supervisor.size }, 'supervisor started');
-
+  let gc: NodeJS.Timeout | undefined;
   // SIGTERM leaves every client running: containers keep their leases across an upgrade.
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'supervisor stopping; DHCP clients keep running');
     clearInterval(gc);
     spool.stop();
+    helper.close();
     server.close();
     removeFile(paths.socket);
     removeFile(paths.pidFile);
     void release().finally(() => process.exit(0));
   };
+  const server = await listen({ socketPath: paths.socket, helper, version: VERSION, onShutdown: () => shutdown('shutdown request') }, supervisor, log);
+  gc = setInterval(() => void guarded('garbage collection', () => supervisor.collectGarbage()), config.gcIntervalMs);
+  log.info({ stateDir: paths.stateDir, containers: supervisor.size }, 'supervisor started');
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   return true;

@@ -3,7 +3,15 @@ import * as z from '../config/zod.js';
 import { containerIdSchema } from '../oci/state.js';
 import { recordSchema } from '../store/records.js';
 
+/**
+ * Both sides name the protocol they speak in every line. A hook never trusts a supervisor that
+ * speaks another one (an old supervisor left running after an upgrade), and the other way round.
+ */
+export const PROTOCOL_VERSION = 2;
+const v = z.literal(PROTOCOL_VERSION);
+
 export const attachRequestSchema = z.strictObject({
+  v,
   op: z.literal('attach'),
   id: containerIdSchema,
   pid: z.int().check(z.minimum(1)),
@@ -17,26 +25,39 @@ export const attachRequestSchema = z.strictObject({
   onLeaseTimeout: z.enum(['fail', 'continue']),
 });
 
-export const detachRequestSchema = z.strictObject({ op: z.literal('detach'), id: containerIdSchema });
-export const statusRequestSchema = z.strictObject({ op: z.literal('status') });
-export const gcRequestSchema = z.strictObject({ op: z.literal('gc'), dryRun: z.boolean() });
-export const releaseAllRequestSchema = z.strictObject({ op: z.literal('release-all') });
+export const detachRequestSchema = z.strictObject({ v, op: z.literal('detach'), id: containerIdSchema });
+export const statusRequestSchema = z.strictObject({ v, op: z.literal('status') });
+export const gcRequestSchema = z.strictObject({ v, op: z.literal('gc'), dryRun: z.boolean() });
+export const releaseAllRequestSchema = z.strictObject({ v, op: z.literal('release-all') });
+/** Stops the supervisor, only when it has no container: `ipper uninstall`. */
+export const shutdownRequestSchema = z.strictObject({ v, op: z.literal('shutdown') });
 
-export const requestSchema = z.discriminatedUnion('op', [attachRequestSchema, detachRequestSchema, statusRequestSchema, gcRequestSchema, releaseAllRequestSchema]);
+export const requestSchema = z.discriminatedUnion('op', [
+  attachRequestSchema, detachRequestSchema, statusRequestSchema, gcRequestSchema, releaseAllRequestSchema, shutdownRequestSchema,
+]);
 
 export type AttachRequest = z.infer<typeof attachRequestSchema>;
 export type Request = z.infer<typeof requestSchema>;
+/** A request as callers write it: the version is added when it is sent. */
+export type RequestBody = Request extends infer R ? (R extends unknown ? Omit<R, 'v'> : never) : never;
 
 export const replySchema = z.union([
   z.object({
+    v,
     ok: z.literal(true),
     record: z.optional(recordSchema),
+    /** detach: the client stopped after releasing (or had no lease to release). */
     released: z.optional(z.boolean()),
+    /** detach: every resource is gone; false leaves the rest to garbage collection. */
+    removed: z.optional(z.boolean()),
     pid: z.optional(z.number()),
+    version: z.optional(z.string()),
     containers: z.optional(z.number()),
     actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
+    /** What garbage collection found and will not touch (see gc/plan.ts). */
+    unexplained: z.optional(z.array(z.record(z.string(), z.unknown()))),
   }),
-  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
+  z.object({ v, ok: z.literal(false), code: z.string(), message: z.string() }),
 ]);
 
 export type Reply = z.infer<typeof replySchema>;

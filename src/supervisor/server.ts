@@ -5,20 +5,24 @@ import { IpperError, toIpperError } from '../errors.js';
 import { formatZodIssue } from '../config/zod-format.js';
 import type { Logger } from '../log/logger.js';
 import { removeFile } from '../sys/fs.js';
-import { MAX_LINE_BYTES, requestSchema, type Reply, type Request } from './protocol.js';
+import { MAX_LINE_BYTES, PROTOCOL_VERSION, requestSchema, type Reply, type Request } from './protocol.js';
 import { peerCredentials, type PeerCredentials } from './peer.js';
 import type { Supervisor } from './supervisor.js';
+import type { HelperFile } from '../sys/helper.js';
 
 export interface ListenOptions {
   socketPath: string;
   /** ipper-helper, which reads the peer's credentials. */
-  helper: string;
+  helper: HelperFile;
+  /** `shutdown`: the supervisor stops (asked only when it holds no container). */
+  onShutdown: () => void;
+  version: string;
 }
 
 export function listen(options: ListenOptions, supervisor: Supervisor, log: Logger): Promise<Server> {
   const { socketPath } = options;
   removeFile(socketPath); // a socket file left by a dead supervisor; we hold the lock
-  const server = createServer((socket) => serve(socket, options.helper, supervisor, log));
+  const server = createServer((socket) => serve(socket, options, supervisor, log));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
@@ -29,10 +33,12 @@ export function listen(options: ListenOptions, supervisor: Supervisor, log: Logg
   });
 }
 
-function serve(socket: Socket, helper: string, supervisor: Supervisor, log: Logger): void {
+function serve(socket: Socket, options: ListenOptions, supervisor: Supervisor, log: Logger): void {
   const abort = new AbortController();
-  // Asked at once, while the request is still on its way.
-  const peer = peerCredentials(helper, socket).catch(toIpperError);
+  // Asked at once, while the request is still on its way; the helper is checked before each use.
+  const peer = Promise.resolve()
+    .then(() => peerCredentials(options.helper.ensure(), socket))
+    .catch(toIpperError);
   let buffered = '';
   let handled = false;
   socket.setEncoding('utf8');
@@ -44,14 +50,14 @@ function serve(socket: Socket, helper: string, supervisor: Supervisor, log: Logg
     const newline = buffered.indexOf('\n');
     if (newline < 0 && buffered.length <= MAX_LINE_BYTES) return;
     handled = true;
-    void authorize(peer, log).then((refusal) => refusal ?? answer(buffered.slice(0, newline < 0 ? MAX_LINE_BYTES : newline), supervisor, abort.signal, log)).then((reply) => {
-      if (!socket.destroyed) socket.end(`${JSON.stringify(reply)}\n`);
+    void authorize(peer, log).then((refusal) => refusal ?? answer(buffered.slice(0, newline < 0 ? MAX_LINE_BYTES : newline), options, supervisor, abort.signal, log)).then((reply) => {
+      if (!socket.destroyed) socket.end(`${JSON.stringify({ v: PROTOCOL_VERSION, ...reply })}\n`);
     });
   });
 }
 
 /** Only our own uid (root) may talk to the supervisor; anyone else is refused and logged. */
-async function authorize(peer: Promise<PeerCredentials | IpperError>, log: Logger): Promise<Reply | undefined> {
+async function authorize(peer: Promise<PeerCredentials | IpperError>, log: Logger): Promise<ReplyBody | undefined> {
   const credentials = await peer;
   if (credentials instanceof IpperError) {
     log.error({ err: credentials }, 'request refused: caller not identified');
@@ -62,10 +68,17 @@ async function authorize(peer: Promise<PeerCredentials | IpperError>, log: Logge
   return { ok: false, code: 'PERMISSION_DENIED', message: `uid ${credentials.uid} may not use the ipper supervisor (root only)` };
 }
 
-async function answer(line: string, supervisor: Supervisor, abort: AbortSignal, log: Logger): Promise<Reply> {
+type ReplyBody = Reply extends infer R ? (R extends unknown ? Omit<R, 'v'> : never) : never;
+
+async function answer(line: string, options: ListenOptions, supervisor: Supervisor, abort: AbortSignal, log: Logger): Promise<ReplyBody> {
   let request: Request;
   try {
-    const parsed = requestSchema.safeParse(JSON.parse(line));
+    const json: unknown = JSON.parse(line);
+    const version = typeof json === 'object' && json !== null ? (json as { v?: unknown }).v : undefined;
+    if (version !== PROTOCOL_VERSION) {
+      return { ok: false, code: 'PROTOCOL_MISMATCH', message: `this ipper supervisor speaks protocol ${PROTOCOL_VERSION}, the caller ${JSON.stringify(version ?? 1)}: run the same ipper version for hooks and supervisor` };
+    }
+    const parsed = requestSchema.safeParse(json);
     if (!parsed.success) return { ok: false, code: 'INVALID_REQUEST', message: `invalid request: ${formatZodIssue(parsed.error)}` };
     request = parsed.data;
   } catch {
@@ -75,14 +88,20 @@ async function answer(line: string, supervisor: Supervisor, abort: AbortSignal, 
     switch (request.op) {
       case 'attach':
         return { ok: true, record: await supervisor.attach(request, abort) };
-      case 'detach':
-        return { ok: true, released: await supervisor.detach(request.id) };
+      case 'detach': {
+        const outcome = await supervisor.detach(request.id);
+        return { ok: true, released: outcome.released, removed: outcome.removed };
+      }
       case 'status':
-        return { ok: true, pid: process.pid, containers: supervisor.size };
+        return { ok: true, pid: process.pid, version: options.version, containers: supervisor.size, unexplained: supervisor.unexplained() };
       case 'gc':
         return { ok: true, actions: await supervisor.collectGarbage(request.dryRun) };
       case 'release-all':
         return { ok: true, containers: await supervisor.releaseAll() };
+      case 'shutdown':
+        if (supervisor.size > 0) return { ok: false, code: 'IN_USE', message: `${supervisor.size} container(s) still have ipper networks` };
+        setImmediate(options.onShutdown);
+        return { ok: true, pid: process.pid };
     }
   } catch (error) {
     const failure = toIpperError(error);

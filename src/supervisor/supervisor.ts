@@ -9,21 +9,23 @@ import { IpperError, toIpperError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
 import { generateUniqueMac } from '../net/mac.js';
-import { hostVethName } from '../net/names.js';
-import { removeRecord, writeRecord, listRecords, type ContainerRecord } from '../store/records.js';
+import { hostVethName, instanceId, vethAlias } from '../net/names.js';
+import { openContainerNetns, withContainerNetns } from '../net/netns.js';
+import { removeRecord, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { removeFile } from '../sys/fs.js';
-import { isAlive, readNetnsInode, readStartTime } from '../sys/proc.js';
-import { adoptClient, clientLogPath, startClient, stopClient, type ClientHandle } from './clients.js';
+import type { HelperFile } from '../sys/helper.js';
+import { isAlive, readStartTime } from '../sys/proc.js';
+import { adoptClient, clientExecutable, clientLogPath, killClient, startClient, stopClient, type ClientHandle } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
-import { listOwnClients, listOwnVeths } from '../gc/facts.js';
+import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
 import { planGc, type GcAction } from '../gc/plan.js';
 import type { AttachRequest } from './protocol.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
-  /** ipper-helper: udhcpc's event script. */
-  helper: string;
+  /** ipper-helper: udhcpc's event script, checked before every client start. */
+  helper: HelperFile;
   log: Logger;
   /** IPv4 whose last three octets go into generated MACs; default: the bridge's address. */
   hostAddress: string | undefined;
@@ -36,7 +38,7 @@ interface Entry {
   client: ClientHandle | undefined;
   /** This client incarnation has bound once: until then a deconfig must not drop the old address. */
   clientBound: boolean;
-  stopping: Promise<void> | undefined;
+  stopping: Promise<TeardownOutcome> | undefined;
   /** Set once the teardown stops the client: from then on its events are ignored. */
   releasing: boolean;
   restartDelayMs: number;
@@ -47,6 +49,16 @@ interface Entry {
   clientLogOffset: number;
   /** Why the server's last lease was refused (say, a mask of 0): the lease timeout's reason. */
   refusedLease: string | undefined;
+  /** Why the last lease could not be applied inside the namespace: the lease timeout's reason. */
+  applyFailure: string | undefined;
+}
+
+/** What a teardown achieved: poststop reports it as it is. */
+export interface TeardownOutcome {
+  /** The lease was released (the client said so), or there was none to release. */
+  released: boolean;
+  /** The client, veth, filter element and record are all gone. */
+  removed: boolean;
 }
 
 const RESTART_MIN_MS = 1000;
@@ -57,10 +69,16 @@ const REQUEST_GRACE_MS = 2000;
 
 export class Supervisor {
   private readonly entries = new Map<string, Entry>();
+  /** Ids whose attach has begun but holds no entry yet: a second attach for one is refused. */
+  private readonly attaching = new Set<string>();
+  private readonly instance: string;
+  /** The last garbage collection's reports: what it could not explain and left alone. */
+  private reports: GcAction[] = [];
+  private readonly reported = new Set<string>();
   private readonly bridges = new Map<string, { info: BridgeInfo; at: number }>();
   private collecting = false;
   private readonly paths: SupervisorPaths;
-  private readonly helper: string;
+  private readonly helper: HelperFile;
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
   private readonly portFilter: PortFilter;
@@ -70,6 +88,7 @@ export class Supervisor {
     this.helper = options.helper;
     this.log = options.log;
     this.hostAddress = options.hostAddress;
+    this.instance = instanceId(options.paths.stateDir);
     this.portFilter = new PortFilter(options.bridgeFilter, options.log, () => [...this.entries.values()].map((entry) => entry.record));
   }
 
@@ -79,6 +98,17 @@ export class Supervisor {
 
   /** Creates the container's network and waits for its lease; undoes every step on failure. */
   async attach(request: AttachRequest, abort: AbortSignal): Promise<ContainerRecord> {
+    // Two attaches for one id must never interleave: the second would replace the first's veth.
+    if (this.attaching.has(request.id)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" is being attached already`);
+    this.attaching.add(request.id);
+    try {
+      return await this.attachReserved(request, abort);
+    } finally {
+      this.attaching.delete(request.id);
+    }
+  }
+
+  private async attachReserved(request: AttachRequest, abort: AbortSignal): Promise<ContainerRecord> {
     const began = performance.now();
     const step = (name: string): void => this.log.debug({ id: request.id, step: name, ms: Math.round(performance.now() - began) }, 'attach step');
     const existing = this.entries.get(request.id);
@@ -90,6 +120,7 @@ export class Supervisor {
     const bridge = await this.bridgeInfo(request.bridge);
     if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
     // From here to entries.set nothing awaits: choosing the MAC and reserving it are one step.
+    if (this.entries.has(request.id)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
     const taken = new Set([...this.entries.values()].map((entry) => entry.record.mac));
     taken.add(bridge.mac);
     const mac = this.chooseMac(request, taken, bridge.ipv4);
@@ -115,11 +146,18 @@ export class Supervisor {
       this.persist(entry);
       step('recorded');
       abort.throwIfAborted();
-      await this.createVethReplacingLeftover({ hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, containerPid: request.pid, containerInterface: request.interface, mac });
+      const netns = openContainerNetns(request.pid, request.netnsInode);
+      try {
+        await this.createVethReplacingLeftover({
+          hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, netns, containerInterface: request.interface, mac, alias: vethAlias(this.instance, request.netnsInode),
+        });
+      } finally {
+        netns.close();
+      }
       this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
       await this.portFilter.allow(record);
       abort.throwIfAborted();
-      this.startClientFor(entry, request.pid);
+      await this.startClientFor(entry);
       step('client started');
       const bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
       abort.throwIfAborted();
@@ -144,15 +182,19 @@ export class Supervisor {
   }
 
   /** poststop: release and remove, unless the recorded container still runs (a newer incarnation). */
-  async detach(id: string): Promise<boolean> {
+  async detach(id: string): Promise<TeardownOutcome> {
     const entry = this.entries.get(id);
-    if (entry === undefined) return false;
+    if (entry === undefined) return { released: true, removed: true };
     if (entry.stopping === undefined && entry.record.phase === 'active' && isAlive(entry.record.container)) {
       this.log.info({ id }, 'poststop for a container that still runs: kept (late poststop of an earlier incarnation)');
-      return false;
+      return { released: true, removed: true }; // nothing of that incarnation is left to remove
     }
-    await this.teardown(entry, 'poststop');
-    return true;
+    return this.teardown(entry, 'poststop');
+  }
+
+  /** What garbage collection could not explain and left alone, for the status reply. */
+  unexplained(): GcAction[] {
+    return this.reports;
   }
 
   /** The bridge filter as the config asks: every adopted port's MAC, or no table at all. */
@@ -160,24 +202,47 @@ export class Supervisor {
     return this.portFilter.sync();
   }
 
-  /** Takes over the records an earlier supervisor left: adopt live clients, reap the rest. */
+  /**
+   * Takes over the records an earlier supervisor left: adopt live clients, reap the rest. An
+   * unreadable record is set aside for the operator, never taken for "no container": the
+   * container it described may well still run. One record's failure never stops the others.
+   */
   async adopt(): Promise<void> {
-    for (const record of listRecords(this.paths.stateDir)) {
-      if (this.entries.has(record.id)) continue;
-      const entry = this.newEntry(record);
-      this.entries.set(record.id, entry);
-      if (record.client !== null && isAlive(record.client)) {
-        entry.client = adoptClient(record.client, record.client.token);
-        entry.clientBound = record.lease !== null;
-        void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
+    const { records, unreadable } = listRecords(this.paths.stateDir);
+    for (const path of unreadable) {
+      try {
+        this.log.error({ path, keptAs: setAsideRecord(path) }, 'unreadable record set aside; its container is left alone (see ipper gc --dry-run)');
+      } catch (error) {
+        this.log.error({ path, err: error }, 'unreadable record could not be set aside');
       }
-      if (record.phase !== 'active' || !isAlive(record.container)) {
-        await this.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
-      } else if (entry.client === undefined) {
-        this.startClientFor(entry, record.container.pid);
-      } else {
-        this.log.info({ id: record.id, clientPid: record.client?.pid }, 'client adopted');
+    }
+    for (const record of records) {
+      if (this.entries.has(record.id) || this.attaching.has(record.id)) continue;
+      try {
+        await this.adoptRecord(record);
+      } catch (error) {
+        this.log.error({ id: record.id, err: error }, 'record not adopted; garbage collection will retry');
       }
+    }
+  }
+
+  private async adoptRecord(record: ContainerRecord): Promise<void> {
+    const entry = this.newEntry(record);
+    this.entries.set(record.id, entry);
+    if (record.client !== null && isAlive(record.client)) {
+      entry.client = adoptClient(record.client, record.client.token);
+      entry.clientBound = record.lease !== null;
+      void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
+    }
+    if (record.phase !== 'active' || !isAlive(record.container)) {
+      await this.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
+    } else if (entry.client === undefined) {
+      await this.startClientFor(entry).catch((error: unknown) => {
+        this.log.error({ id: record.id, err: error }, 'DHCP client not started at adoption; retrying');
+        this.onClientExit(entry, undefined);
+      });
+    } else {
+      this.log.info({ id: record.id, clientPid: record.client?.pid }, 'client adopted');
     }
   }
 
@@ -190,9 +255,10 @@ export class Supervisor {
     if (this.collecting) return [];
     this.collecting = true;
     try {
+      this.helper.ensure(); // running clients call it at each renewal
       await this.adopt(); // records on disk that no entry holds (none should exist): taken over or reaped
-      const veths = await listOwnVeths();
-      const clients = listOwnClients(this.paths.eventsDir);
+      const veths = await listOwnVeths(this.instance);
+      const own = listOwnProcesses(this.paths.eventsDir, clientExecutable());
       const entries = [...this.entries.values()];
       const actions = planGc({
         records: entries.map(({ record, client }) => ({
@@ -202,29 +268,51 @@ export class Supervisor {
           containerAlive: isAlive(record.container),
           clientPid: client !== undefined && isAlive(client.identity) ? client.identity.pid : undefined,
         })),
-        busy: new Set(entries.filter((entry) => entry.stopping !== undefined || entry.record.phase === 'attaching').map((entry) => entry.record.id)),
+        busy: new Set([...this.attaching, ...entries.filter((entry) => entry.stopping !== undefined || entry.record.phase === 'attaching').map((entry) => entry.record.id)]),
         veths,
-        clients,
+        clients: own.clients,
+        containerRunsIn: containerProcessProbe(own.pids),
       });
-      if (!dryRun) await this.applyGc(actions);
+      if (!dryRun) {
+        this.reports = actions.filter((action) => action.action === 'report');
+        await this.applyGc(actions);
+      }
       return actions;
     } finally {
       this.collecting = false;
     }
   }
 
+  /** Each action on its own: one that fails is logged, and the others still run. */
   private async applyGc(actions: readonly GcAction[]): Promise<void> {
     for (const action of actions) {
-      this.log.warn(action, 'garbage collection');
-      if (action.action === 'teardown') {
-        const entry = this.entries.get(action.id);
-        if (entry !== undefined) await this.teardown(entry, action.reason);
-      } else if (action.action === 'delete-veth') {
-        await deleteLink(action.name).catch((error: unknown) => this.log.error({ err: error, name: action.name }, 'veth not deleted'));
-      } else {
-        const startTime = readStartTime(action.pid);
-        if (startTime !== undefined) await stopClient(adoptClient({ pid: action.pid, startTime }, '', 20));
+      try {
+        await this.applyGcAction(action);
+      } catch (error) {
+        this.log.error({ ...action, err: error }, 'garbage collection action failed; retried next round');
       }
+    }
+  }
+
+  private async applyGcAction(action: GcAction): Promise<void> {
+    if (action.action === 'report') {
+      // Said once per thing, not every round: the status reply and `gc --dry-run` keep listing it.
+      const key = `${action.kind}:${action.name}`;
+      if (!this.reported.has(key)) this.log.error(action, 'garbage collection: left alone');
+      this.reported.add(key);
+      return;
+    }
+    this.log.warn(action, 'garbage collection');
+    if (action.action === 'teardown') {
+      const entry = this.entries.get(action.id);
+      if (entry !== undefined) await this.teardown(entry, action.reason);
+    } else if (action.action === 'delete-veth') {
+      await deleteLink(action.name);
+    } else {
+      // The identity read when listing: a pid reused since then is never signalled.
+      const identity = { pid: action.pid, startTime: action.startTime };
+      if (action.release) await stopClient(adoptClient(identity, '', 20));
+      else await killClient(identity);
     }
   }
 
@@ -242,7 +330,7 @@ export class Supervisor {
     if (entry.releasing || clientPid === undefined) return;
     if (event.event === 'deconfig') {
       if (!entry.clientBound || record.lease === null) return;
-      await ipBatchInNetns(clientPid, deconfigCommands(record.interface));
+      await this.inContainer(entry, clientPid, deconfigCommands(record.interface));
       record.lease = null;
       this.persist(entry);
       this.log.info({ id: record.id }, 'lease lost; address removed');
@@ -261,7 +349,7 @@ export class Supervisor {
     const previous = record.lease;
     // The server's MTU, but never above the bridge's: frames bigger than the port's would be dropped.
     const mtu = parsed.lease.mtu === undefined ? undefined : await this.mtuWithinBridge(parsed.lease.mtu, record.bridge);
-    await ipBatchInNetns(clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu));
+    await this.inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu));
     const now = new Date().toISOString();
     const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
     const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...(event.event === 'renew' && { renewedAt: now }) };
@@ -272,6 +360,21 @@ export class Supervisor {
     this.persist(entry);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
+  }
+
+  /**
+   * Runs `ip` lines in the container's namespace, entered through the client's pid only after its
+   * namespace is checked against the recorded one (the host guard holds on every path). A failure
+   * is kept as the lease timeout's reason, so that it does not blame the DHCP server.
+   */
+  private async inContainer(entry: Entry, pid: number, commands: readonly string[]): Promise<void> {
+    try {
+      await withContainerNetns(pid, entry.record.netnsInode, (netns) => ipBatchInNetns(netns, commands));
+      entry.applyFailure = undefined;
+    } catch (error) {
+      entry.applyFailure = `the lease could not be applied in the container: ${(error as Error).message}`;
+      throw error;
+    }
   }
 
   /** The server's MTU, lowered to the bridge's if it is known (asked only when a lease has an MTU). */
@@ -323,15 +426,14 @@ export class Supervisor {
       events: Promise.resolve(),
       clientLogOffset: 0,
       refusedLease: undefined,
+      applyFailure: undefined,
     };
   }
 
   private assertSameContainer(request: AttachRequest): void {
     // The hook checked these; a pid can be reused between its check and ours, so check again.
     if (readStartTime(request.pid) !== request.pidStartTime) throw new IpperError('NETNS_NOT_FOUND', `container process ${request.pid} is gone`);
-    const inode = readNetnsInode(request.pid);
-    if (inode !== request.netnsInode) throw new IpperError('NETNS_NOT_FOUND', `network namespace of pid ${request.pid} changed`);
-    if (inode === readNetnsInode('self')) throw new IpperError('HOST_NAMESPACE', `pid ${request.pid} is in the host's own network namespace; refusing to touch it`);
+    openContainerNetns(request.pid, request.netnsInode).close();
   }
 
   private chooseMac(request: AttachRequest, taken: Set<string>, bridgeIpv4: string | undefined): string {
@@ -348,10 +450,17 @@ export class Supervisor {
     return mac;
   }
 
-  private startClientFor(entry: Entry, netnsPid: number): void {
+  /** Starts a client in the container's own namespace, entered by the container's pid (never a dead client's). */
+  private async startClientFor(entry: Entry): Promise<void> {
     const { record } = entry;
     entry.clientLogOffset = fileSize(clientLogPath(this.paths, record.id));
-    const client = startClient(this.paths, { containerId: record.id, netnsPid, interface: record.interface, hostname: record.hostname, eventScript: this.helper });
+    const client = await startClient(this.paths, {
+      containerId: record.id, netnsPid: record.container.pid, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, eventScript: this.helper.ensure(),
+    });
+    if (entry.stopping !== undefined) {
+      await stopClient(client); // torn down while it started: it must not outlive the entry
+      return;
+    }
     entry.client = client;
     entry.clientBound = false;
     record.client = { ...client.identity, token: client.token };
@@ -372,13 +481,15 @@ export class Supervisor {
     this.log.warn({ id: entry.record.id, delayMs: delay }, 'DHCP client exited; restarting');
     entry.restartTimer = setTimeout(() => {
       entry.restartTimer = undefined;
-      if (entry.stopping !== undefined || !isAlive(entry.record.container)) return;
-      try {
-        this.startClientFor(entry, entry.record.container.pid);
-      } catch (error) {
+      if (entry.stopping !== undefined) return;
+      if (!isAlive(entry.record.container)) {
+        void this.teardown(entry, 'container gone');
+        return;
+      }
+      this.startClientFor(entry).catch((error: unknown) => {
         this.log.error({ id: entry.record.id, err: error }, 'DHCP client restart failed');
         this.onClientExit(entry, undefined);
-      }
+      });
     }, delay);
   }
 
@@ -408,6 +519,7 @@ export class Supervisor {
   }
 
   private diagnose(entry: Entry): string {
+    if (entry.applyFailure !== undefined) return entry.applyFailure;
     if (entry.refusedLease !== undefined) return `the server's lease was refused: ${entry.refusedLease}`;
     const clientLog = this.clientLogSince(entry);
     let bridgeNfCallIptables: string | undefined;
@@ -420,16 +532,17 @@ export class Supervisor {
   }
 
   /** Stops the client (it releases the lease while the link still exists), then removes the rest. */
-  private teardown(entry: Entry, reason: string): Promise<void> {
+  private teardown(entry: Entry, reason: string): Promise<TeardownOutcome> {
     entry.stopping ??= this.doTeardown(entry, reason);
     return entry.stopping;
   }
 
-  private async doTeardown(entry: Entry, reason: string): Promise<void> {
+  private async doTeardown(entry: Entry, reason: string): Promise<TeardownOutcome> {
     const { record } = entry;
     clearTimeout(entry.restartTimer);
     for (const waiter of entry.leaseWaiters) waiter();
     const began = performance.now();
+    let released = record.lease === null && !entry.clientBound;
     try {
       // A request the server may already have acknowledged: let the client finish it, so that it
       // holds the lease and its release reaches the server (killed now, the lease would leak).
@@ -437,18 +550,34 @@ export class Supervisor {
         await this.waitForLease(entry, REQUEST_GRACE_MS, new AbortController().signal);
       }
       entry.releasing = true;
-      if (entry.client !== undefined) await stopClient(entry.client);
+      if (entry.client !== undefined) {
+        const outcome = await stopClient(entry.client);
+        released = this.releaseSent(entry, outcome);
+      }
+      if (!released) this.log.error({ id: record.id, reason, ip: record.lease?.ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
       this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
       await deleteLink(record.hostVeth);
       await this.portFilter.forget(record, record.id);
       removeFile(clientLogPath(this.paths, record.id));
       removeRecord(this.paths.stateDir, record.id);
-      this.log.info({ id: record.id, reason, ip: record.lease?.ip }, 'container network removed');
+      this.log.info({ id: record.id, reason, ip: record.lease?.ip, released }, 'container network removed');
+      return { released, removed: true };
     } catch (error) {
       this.log.error({ id: record.id, reason, err: error }, 'teardown incomplete; garbage collection will retry');
+      return { released, removed: false };
     } finally {
       if (this.entries.get(record.id) === entry) this.entries.delete(record.id);
     }
+  }
+
+  /**
+   * Whether the stopped client released its lease: it had none to release, or it ended on our
+   * SIGTERM and said it sent the release (udhcpc -R: "unicasting a release of ...").
+   */
+  private releaseSent(entry: Entry, outcome: 'terminated' | 'killed' | 'gone'): boolean {
+    if (!entry.clientBound && entry.record.lease === null) return true; // no lease to release
+    if (outcome !== 'terminated') return false;
+    return /release of/.test(this.clientLogSince(entry));
   }
 
   /** `ipper supervisor --release-all`: every lease released and every container's network removed, on purpose. */

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inNs, serverLeases } from '../lab/lab.js';
+import { inNs, serverLeases, sh } from '../lab/lab.js';
+import { instanceId } from '../../src/net/names.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer } from '../helpers/hook.js';
@@ -72,38 +73,70 @@ describe('garbage collection', () => {
     expectHostClean();
   });
 
-  it('deletes a veth that no record explains, and --dry-run only says so', async () => {
-    const orphan = `ipr${randomBytes(6).toString('hex')}`;
-    inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'add', orphan, 'master', world.lab.bridge, 'type', 'veth', 'peer', 'name', 'orphanpeer']);
-    // Another tool's veth on the same bridge is not ipper's to touch.
-    inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'add', 'vethother', 'master', world.lab.bridge, 'type', 'veth', 'peer', 'name', 'otherpeer']);
+  it('deletes a marked veth only with proof that its container is gone; reports one whose container runs; never touches another instance\'s or another tool\'s', async () => {
+    const instance = instanceId(world.stateDir);
+    // A namespace that only a mount holds: no process left in it, as after a crashed runtime.
+    const emptyNs = `${world.lab.name}-empty`;
+    sh('/usr/sbin/ip', ['netns', 'add', emptyNs]);
+    const live = new FakeContainer(world.lab);
+    await live.ready();
+    const veth = (name: string, alias: string | undefined, peerNs: string, peer: string): void => {
+      inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'add', name, 'master', world.lab.bridge, 'type', 'veth', 'peer', 'name', peer, 'netns', peerNs]);
+      if (alias !== undefined) inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'set', 'dev', name, 'alias', alias]);
+    };
+    const gone = `ipr${randomBytes(6).toString('hex')}`;
+    const running = `ipr${randomBytes(6).toString('hex')}`;
+    const otherInstance = `ipr${randomBytes(6).toString('hex')}`;
+    const unmarked = `ipr${randomBytes(6).toString('hex')}`;
     try {
+      veth(gone, `ipper:${instance}:${statSync(`/run/netns/${emptyNs}`).ino}`, `/run/netns/${emptyNs}`, 'gonepeer');
+      veth(running, `ipper:${instance}:${statSync(`/proc/${live.pid}/ns/net`).ino}`, `/proc/${live.pid}/ns/net`, 'livepeer');
+      veth(otherInstance, `ipper:0badc0de:${statSync(`/run/netns/${emptyNs}`).ino}`, `/run/netns/${emptyNs}`, 'otherpeer');
+      veth(unmarked, undefined, `/run/netns/${emptyNs}`, 'plainpeer');
       const dry = ipper(['gc', '--dry-run']);
       expect(dry.status).toBe(0);
-      expect(dry.stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([{ dryRun: true, action: 'delete-veth', name: orphan, reason: 'no record explains it' }]);
-      expect(linkNames(world.lab.hostNs)).toContain(orphan);
-      expect(ipper(['gc']).status).toBe(0);
-      expect(linkNames(world.lab.hostNs)).not.toContain(orphan);
-      expect(linkNames(world.lab.hostNs)).toContain('vethother');
+      const planned = dry.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(planned.map(({ action, name }) => ({ action, name }))).toEqual([
+        { action: 'delete-veth', name: gone },
+        { action: 'report', name: running },
+      ]);
+      expect(linkNames(world.lab.hostNs)).toEqual(expect.arrayContaining([gone, running, otherInstance, unmarked]));
+      for (let round = 0; round < 3; round++) expect(ipper(['gc']).status).toBe(0);
+      const after = linkNames(world.lab.hostNs);
+      expect(after).not.toContain(gone);
+      expect(after).toEqual(expect.arrayContaining([running, otherInstance, unmarked]));
     } finally {
-      inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'del', 'vethother'], { allowFail: true });
+      for (const name of [running, otherInstance, unmarked]) inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'del', name], { allowFail: true });
+      sh('/usr/sbin/ip', ['netns', 'del', emptyNs], { allowFail: true });
+      live.stop();
     }
     expectHostClean();
   });
 
-  it('stops a DHCP client that no record explains', async () => {
-    const container = new FakeContainer(world.lab);
-    await container.ready();
-    const client = spawn('/usr/bin/nsenter', [`--net=/proc/${container.pid}/ns/net`, '--', '/usr/sbin/udhcpc', '-f', '-i', 'lo', '-s', '/bin/true'], {
-      env: { IPPER_SPOOL: `${world.stateDir}/events`, IPPER_CONTAINER: 'ghost', IPPER_TOKEN: 'x' },
-      stdio: 'ignore',
-    });
+  it('stops a DHCP client that no record explains once its container is gone, and leaves one whose container runs', async () => {
+    const startClient = (pid: number, id: string) =>
+      spawn('/usr/bin/nsenter', [`--net=/proc/${pid}/ns/net`, '--', '/usr/sbin/udhcpc', '-f', '-i', 'lo', '-s', '/bin/true'], {
+        env: { IPPER_SPOOL: `${world.stateDir}/events`, IPPER_CONTAINER: id, IPPER_TOKEN: 'x' },
+        stdio: 'ignore',
+      });
+    const live = new FakeContainer(world.lab);
+    const dead = new FakeContainer(world.lab);
+    await Promise.all([live.ready(), dead.ready()]);
+    const kept = startClient(live.pid, 'ghost-live');
+    const orphan = startClient(dead.pid, 'ghost-dead');
     try {
-      await expect.poll(() => isPidAlive(client.pid!) && readFileSync(`/proc/${client.pid}/comm`, 'utf8').trim()).toBe('udhcpc');
-      await expect.poll(() => isPidAlive(client.pid!), { timeout: 5 * GC_MS + 5000 }).toBe(false);
+      for (const client of [kept, orphan]) await expect.poll(() => isPidAlive(client.pid!) && readFileSync(`/proc/${client.pid}/comm`, 'utf8').trim()).toBe('udhcpc');
+      dead.stop(); // only the client is left in that namespace
+      await expect.poll(() => isPidAlive(orphan.pid!), { timeout: 5 * GC_MS + 5000 }).toBe(false);
+      // Several rounds later the one whose container runs is still there, and reported.
+      for (let round = 0; round < 3; round++) expect(ipper(['gc']).status).toBe(0);
+      expect(isPidAlive(kept.pid!)).toBe(true);
+      const planned = ipper(['gc', '--dry-run']).stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(planned).toEqual([expect.objectContaining({ action: 'report', kind: 'client', name: String(kept.pid), id: 'ghost-live' })]);
     } finally {
-      client.kill('SIGKILL');
-      container.stop();
+      kept.kill('SIGKILL');
+      orphan.kill('SIGKILL');
+      live.stop();
     }
   });
 

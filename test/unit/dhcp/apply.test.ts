@@ -61,3 +61,13 @@ describe('deconfigCommands', () => {
     expect(deconfigCommands('eth0')).toStrictEqual(['addr flush dev eth0']);
   });
 });
+
+describe('address lifetimes follow the lease', () => {
+  it.each([
+    [120, 'addr replace 10.0.0.5/24 broadcast + dev eth0 valid_lft 120 preferred_lft 120'],
+    [0, 'addr replace 10.0.0.5/24 broadcast + dev eth0 valid_lft 30 preferred_lft 30'],
+    [4294967295, 'addr replace 10.0.0.5/24 broadcast + dev eth0'],
+  ])('lease of %i s', (leaseSeconds, line) => {
+    expect(leaseCommands('eth0', null, { ...A, leaseSeconds })).toContain(line);
+  });
+});
