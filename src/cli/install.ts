@@ -107,14 +107,15 @@ export function installCommand(args: readonly string[], io: CliIo): number {
 
 export async function uninstallCommand(args: readonly string[], io: CliIo): Promise<number> {
   const root = parseRoot(args, 'uninstall');
-  // First, while nothing is removed: a supervisor with containers refuses, an idle one stops.
-  const stopped = await (await import('./stop-supervisor.js')).stopIdleSupervisor(root, io.env);
-  if (stopped !== undefined) io.stdout(`stopped the idle ipper supervisor (pid ${stopped})\n`);
+  // Read the operator's files before anything changes: a bad one stops us with nothing done.
   const daemonPath = `${root}${DAEMON_JSON}`;
   const daemon = readDaemonJson(daemonPath);
+  const runtimes = daemon === undefined ? undefined : runtimesOf(daemon, daemonPath);
   const hooks = hooksPlan(root, io);
-  if (daemon !== undefined) {
-    const runtimes = runtimesOf(daemon, daemonPath);
+  // Then, while nothing is removed: a supervisor with containers refuses, an idle one stops.
+  const stopped = await (await import('./stop-supervisor.js')).stopIdleSupervisor(root, io.env);
+  if (stopped !== undefined) io.stdout(`stopped the idle ipper supervisor (pid ${stopped})\n`);
+  if (daemon !== undefined && runtimes !== undefined) {
     if ('ipper' in runtimes) {
       const { ipper: _removed, ...others } = runtimes;
       const { runtimes: _old, ...rest } = daemon;

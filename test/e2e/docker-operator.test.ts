@@ -23,9 +23,10 @@ const SUBNET = '10.97.77';
 async function leaveMachine(): Promise<void> {
   await docker?.stop();
   docker = undefined;
-  await stopInstalledSupervisor();
   if (restoreMachine !== undefined) {
+    // uninstall stops the idle supervisor itself; stopping it by its pid file covers a failed run.
     sh(IPPER, ['uninstall'], { allowFail: true, env: {} });
+    await stopInstalledSupervisor();
     restoreMachine();
     restoreMachine = undefined;
   }

@@ -29,9 +29,10 @@ function readmeRuncHooks(): unknown {
 
 async function leaveMachine(): Promise<void> {
   for (const id of runc?.list() ?? []) runc.remove(id);
-  await stopInstalledSupervisor();
   if (restoreMachine !== undefined) {
+    // uninstall stops the idle supervisor itself; stopping it by its pid file covers a failed run.
     sh(IPPER, ['uninstall'], { allowFail: true, env: {} });
+    await stopInstalledSupervisor();
     restoreMachine();
     restoreMachine = undefined;
   }
