@@ -1,16 +1,16 @@
-// `ipper install|uninstall [--root DIR]`: the binary, the Podman hooks.d file, a default config,
-// and the Docker runtime in daemon.json. uninstall undoes exactly that. --root lets tests use a
-// scratch directory.
+// `ipper install|uninstall [--root DIR]`: the binary, the Podman hooks.d file (where Podman reads
+// it: hooks-files.ts), a default config, and the Docker runtime in daemon.json. uninstall undoes
+// exactly that. --root lets tests use a scratch directory.
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { dirname } from 'node:path';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { writeFileAtomic } from '../sys/fs.js';
+import { configuredHooksDirs, HOOKS_FILE_NAME, isIpperEntry, planHooksFiles, type HooksFilePlan } from './hooks-files.js';
 import type { CliIo } from './io.js';
 
 export const BINARY = '/usr/local/bin/ipper';
 export const RUNTIME_LINK = '/usr/local/bin/ipper-runtime';
-const HOOKS_FILE = '/etc/containers/oci/hooks.d/ipper.json';
 const CONFIG_FILE = '/etc/ipper/config.json';
 const DAEMON_JSON = '/etc/docker/daemon.json';
 /** The default helperDir: the supervisor writes ipper-helper there, so uninstall takes it away. */
@@ -51,6 +51,27 @@ function runtimesOf(daemon: Record<string, unknown>, path: string): Record<strin
   return runtimes as Record<string, unknown>;
 }
 
+/** Where the hooks.d file goes, from containers.conf under `root`; an unreadable one stops us first. */
+function hooksPlan(root: string, io: CliIo): HooksFilePlan {
+  const configured = configuredHooksDirs(root);
+  if (configured?.length === 0) io.stderr('ipper: warning: containers.conf sets hooks_dir = [] (no hooks directory); Podman will not run ipper until it lists one\n');
+  return planHooksFiles(configured);
+}
+
+/** Removes `dir`/ipper.json if it is the entry ipper writes; an operator's file stays, with a note. */
+function removeIpperEntry(root: string, dir: string, io: CliIo): void {
+  const path = `${root}${dir}/${HOOKS_FILE_NAME}`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (isErrnoCode(error, 'ENOENT')) return;
+    throw error;
+  }
+  if (isIpperEntry(text, HOOKS_D_ENTRY)) rmSync(path);
+  else io.stderr(`ipper: warning: left ${path}: it is not the entry ipper writes\n`);
+}
+
 function writeJson(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, 0o644);
@@ -63,6 +84,7 @@ export function installCommand(args: readonly string[], io: CliIo): number {
   const daemonPath = `${root}${DAEMON_JSON}`;
   const daemon = readDaemonJson(daemonPath) ?? {};
   const runtimes = runtimesOf(daemon, daemonPath);
+  const hooks = hooksPlan(root, io);
   // The binary first: hooks.d entries whose path does not exist are dropped by Podman.
   mkdirSync(dirname(`${root}${BINARY}`), { recursive: true, mode: 0o755 });
   const temp = `${root}${BINARY}.new`;
@@ -70,32 +92,37 @@ export function installCommand(args: readonly string[], io: CliIo): number {
   renameSync(temp, `${root}${BINARY}`);
   rmSync(`${root}${RUNTIME_LINK}`, { force: true });
   symlinkSync('ipper', `${root}${RUNTIME_LINK}`);
-  writeJson(`${root}${HOOKS_FILE}`, HOOKS_D_ENTRY);
+  const hooksFiles = hooks.write.map((dir) => `${dir}/${HOOKS_FILE_NAME}`);
+  for (const path of hooksFiles) writeJson(`${root}${path}`, HOOKS_D_ENTRY);
+  // A copy from an older install (it went to /etc) would mask the fresh one where both are read.
+  for (const dir of hooks.clean) removeIpperEntry(root, dir, io);
   if (!existsSync(`${root}${CONFIG_FILE}`)) {
     mkdirSync(dirname(`${root}${CONFIG_FILE}`), { recursive: true, mode: 0o755 });
     writeFileAtomic(`${root}${CONFIG_FILE}`, DEFAULT_CONFIG_TEXT, 0o644);
   }
   writeJson(daemonPath, { ...daemon, runtimes: { ...runtimes, ipper: { path: RUNTIME_LINK } } });
-  io.stdout(`installed ${BINARY}, ${RUNTIME_LINK}, ${HOOKS_FILE}, ${CONFIG_FILE} and the "ipper" runtime in ${DAEMON_JSON}${root ? ` under ${root}` : ''}\n`);
+  io.stdout(`installed ${BINARY}, ${RUNTIME_LINK}, ${hooksFiles.join(', ')}, ${CONFIG_FILE} and the "ipper" runtime in ${DAEMON_JSON}${root ? ` under ${root}` : ''}\n`);
   return 0;
 }
 
 export async function uninstallCommand(args: readonly string[], io: CliIo): Promise<number> {
   const root = parseRoot(args, 'uninstall');
-  // First, while nothing is removed: a supervisor with containers refuses, an idle one stops.
-  const stopped = await (await import('./stop-supervisor.js')).stopIdleSupervisor(root, io.env);
-  if (stopped !== undefined) io.stdout(`stopped the idle ipper supervisor (pid ${stopped})\n`);
+  // Read the operator's files before anything changes: a bad one stops us with nothing done.
   const daemonPath = `${root}${DAEMON_JSON}`;
   const daemon = readDaemonJson(daemonPath);
-  if (daemon !== undefined) {
-    const runtimes = runtimesOf(daemon, daemonPath);
+  const runtimes = daemon === undefined ? undefined : runtimesOf(daemon, daemonPath);
+  const hooks = hooksPlan(root, io);
+  // Then, while nothing is removed: a supervisor with containers refuses, an idle one stops.
+  const stopped = await (await import('./stop-supervisor.js')).stopIdleSupervisor(root, io.env);
+  if (stopped !== undefined) io.stdout(`stopped the idle ipper supervisor (pid ${stopped})\n`);
+  if (daemon !== undefined && runtimes !== undefined) {
     if ('ipper' in runtimes) {
       const { ipper: _removed, ...others } = runtimes;
       const { runtimes: _old, ...rest } = daemon;
       writeJson(daemonPath, Object.keys(others).length > 0 ? { ...rest, runtimes: others } : rest);
     }
   }
-  rmSync(`${root}${HOOKS_FILE}`, { force: true });
+  for (const dir of [...hooks.write, ...hooks.clean]) removeIpperEntry(root, dir, io);
   // The config goes only if it is still the one install wrote: an operator's edits stay.
   if (existsSync(`${root}${CONFIG_FILE}`) && readFileSync(`${root}${CONFIG_FILE}`, 'utf8') === DEFAULT_CONFIG_TEXT) rmSync(`${root}${CONFIG_FILE}`);
   try {

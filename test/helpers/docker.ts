@@ -1,5 +1,7 @@
 // A dockerd of the test's own (data root, exec root, socket) in the lab host, with the ipper
 // runtime registered the way `ipper install` registers it, and no iptables or bridge of its own.
+// `'installed'` instead of an ipper: the dockerd reads the machine's /etc/docker/daemon.json, as
+// after `ipper install` and a restart of dockerd (the README's path); see start().
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { sh, type Lab } from '../lab/lab.js';
@@ -14,25 +16,39 @@ export class Docker {
   constructor(
     private readonly lab: Lab,
     private readonly dir: string,
-    private readonly ipper: string,
-    private readonly ipperConfig: string,
+    private readonly ipper: string | 'installed',
+    private readonly ipperConfig = '',
   ) {
     this.socket = `${dir}/docker.sock`;
   }
 
   async start(): Promise<void> {
-    mkdirSync(`${this.dir}/bin`, { recursive: true });
-    if (!existsSync(`${this.dir}/bin/ipper-runtime`)) symlinkSync(this.ipper, `${this.dir}/bin/ipper-runtime`);
-    writeFileSync(`${this.dir}/daemon.json`, JSON.stringify({
-      runtimes: { ipper: { path: `${this.dir}/bin/ipper-runtime` } },
-      iptables: false, ip6tables: false, bridge: 'none', 'ip-forward': false, 'ip-masq': false, 'storage-driver': 'vfs',
-    }));
+    mkdirSync(this.dir, { recursive: true });
     const log = openSync(`${this.dir}/dockerd.log`, 'a');
-    this.daemon = spawn('/usr/bin/nsenter', [
-      `--net=/run/netns/${this.lab.hostNs}`, '--', '/usr/sbin/dockerd',
-      '--config-file', `${this.dir}/daemon.json`, '--data-root', `${this.dir}/data`, '--exec-root', `${this.dir}/exec`,
-      '--pidfile', `${this.dir}/docker.pid`, '--host', `unix://${this.socket}`,
-    ], { stdio: ['ignore', log, log], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', IPPER_CONFIG: this.ipperConfig } });
+    // Where this dockerd keeps its things, so it never meets the machine's own Docker.
+    const own = ['--data-root', `${this.dir}/data`, '--exec-root', `${this.dir}/exec`, '--pidfile', `${this.dir}/docker.pid`, '--host', `unix://${this.socket}`];
+    let config: string[];
+    let env: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+    if (this.ipper === 'installed') {
+      // No --config-file: dockerd reads /etc/docker/daemon.json, where `ipper install` put the
+      // runtime, and hooks get the installed default config. What this machine needs besides
+      // (no iptables, no bridge, vfs) goes as flags: dockerd refuses a setting given both ways,
+      // and these are not the operator's to have in daemon.json. Its trust key goes to
+      // /etc/docker/key.json (settable only in daemon.json): the test sets that file aside.
+      config = ['--iptables=false', '--ip6tables=false', '--bridge=none', '--ip-forward=false', '--ip-masq=false', '--storage-driver=vfs'];
+    } else {
+      mkdirSync(`${this.dir}/bin`, { recursive: true });
+      if (!existsSync(`${this.dir}/bin/ipper-runtime`)) symlinkSync(this.ipper, `${this.dir}/bin/ipper-runtime`);
+      writeFileSync(`${this.dir}/daemon.json`, JSON.stringify({
+        runtimes: { ipper: { path: `${this.dir}/bin/ipper-runtime` } },
+        iptables: false, ip6tables: false, bridge: 'none', 'ip-forward': false, 'ip-masq': false, 'storage-driver': 'vfs',
+        // dockerd 20.10 writes its trust key to /etc/docker/key.json unless told otherwise.
+        'deprecated-key-path': `${this.dir}/key.json`,
+      }));
+      config = ['--config-file', `${this.dir}/daemon.json`];
+      env = { ...env, IPPER_CONFIG: this.ipperConfig };
+    }
+    this.daemon = spawn('/usr/bin/nsenter', [`--net=/run/netns/${this.lab.hostNs}`, '--', '/usr/sbin/dockerd', ...config, ...own], { stdio: ['ignore', log, log], env });
     for (let i = 0; i < 300; i++) {
       if (this.run(['version'], true) !== '') return;
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,10 +1,19 @@
 // `ipper install` / `uninstall` against a scratch root: what lands where, and exactly undone.
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IPPER, ROOT } from '../helpers/host.js';
 
 let root: string;
+const USR_HOOKS = '/usr/share/containers/oci/hooks.d/ipper.json';
+const ETC_HOOKS = '/etc/containers/oci/hooks.d/ipper.json';
+const ENTRY = readFileSync(`${ROOT}/hooks.d/ipper.json`, 'utf8');
+
+function put(path: string, text: string): void {
+  mkdirSync(dirname(`${root}${path}`), { recursive: true });
+  writeFileSync(`${root}${path}`, text);
+}
 
 function ipper(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(IPPER, args, { encoding: 'utf8', env: {} });
@@ -25,18 +34,18 @@ afterEach(() => {
 });
 
 describe('ipper install --root', () => {
-  it('installs the binary, the runtime link, the hooks.d file, a default config and the Docker runtime', () => {
+  it('installs the binary, the runtime link, the hooks.d file where Podman reads it by default, a default config and the Docker runtime', () => {
     expect(ipper('install', '--root', root).status).toBe(0);
     expect(tree()).toEqual([
-      '/etc/containers/oci/hooks.d/ipper.json',
       '/etc/docker/daemon.json',
       '/etc/ipper/config.json',
       '/usr/local/bin/ipper',
       '/usr/local/bin/ipper-runtime',
+      USR_HOOKS,
     ]);
     expect(spawnSync(`${root}/usr/local/bin/ipper`, ['--version'], { encoding: 'utf8', env: {} }).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(readlinkSync(`${root}/usr/local/bin/ipper-runtime`)).toBe('ipper');
-    expect(JSON.parse(readFileSync(`${root}/etc/containers/oci/hooks.d/ipper.json`, 'utf8'))).toEqual(JSON.parse(readFileSync(`${ROOT}/hooks.d/ipper.json`, 'utf8')));
+    expect(JSON.parse(readFileSync(`${root}${USR_HOOKS}`, 'utf8'))).toEqual(JSON.parse(readFileSync(`${ROOT}/hooks.d/ipper.json`, 'utf8')));
     expect(JSON.parse(readFileSync(`${root}/etc/docker/daemon.json`, 'utf8'))).toEqual({ runtimes: { ipper: { path: '/usr/local/bin/ipper-runtime' } } });
   });
 
@@ -90,6 +99,49 @@ describe('ipper install --root', () => {
     expect(ipper('uninstall', '--root', root).status).toBe(0);
     expect(tree()).toContain('/var/lib/ipper/notes');
     expect(existsSync(`${root}/var/lib/ipper/ipper-helper`)).toBe(false);
+  });
+
+  it("removes ipper's own stale copy in /etc (it would mask the fresh one where both are read), and only ipper's", () => {
+    put(ETC_HOOKS, ENTRY);
+    expect(ipper('install', '--root', root)).toMatchObject({ status: 0, stderr: '' });
+    expect(tree()).not.toContain(ETC_HOOKS);
+    expect(tree()).toContain(USR_HOOKS);
+    // An operator's own file of that name stays, and install says so.
+    const mine = JSON.stringify({ ...JSON.parse(ENTRY), hook: { path: '/usr/local/bin/ipper', args: ['ipper', 'hook'], env: ['IPPER_CONFIG=/srv/ipper.json'] } });
+    put(ETC_HOOKS, mine);
+    const result = ipper('install', '--root', root);
+    expect(result).toMatchObject({ status: 0, stderr: `ipper: warning: left ${root}${ETC_HOOKS}: it is not the entry ipper writes\n` });
+    expect(readFileSync(`${root}${ETC_HOOKS}`, 'utf8')).toBe(mine);
+    expect(ipper('uninstall', '--root', root).status).toBe(0);
+    expect(readFileSync(`${root}${ETC_HOOKS}`, 'utf8')).toBe(mine);
+    expect(tree()).not.toContain(USR_HOOKS);
+  });
+
+  it('honours hooks_dir from containers.conf and its drop-ins (the last file and the last directory win), and uninstall finds it', () => {
+    put('/usr/share/containers/containers.conf', '[engine]\nhooks_dir = ["/usr/share/containers/oci/hooks.d"]\n');
+    put('/etc/containers/containers.conf', '[engine]\nruntime = "runc"\nhooks_dir = ["/opt/never"]\n');
+    put('/etc/containers/containers.conf.d/10-site.conf', '[engine]\nhooks_dir = [\n  "/srv/hooks/low",\n  "/srv/hooks/high",\n]\n');
+    put('/etc/containers/containers.conf.d/20-other.conf', '[containers]\nlog_size_max = -1\n');
+    put('/etc/containers/containers.conf.d/README', 'hooks_dir = nonsense');
+    put('/srv/hooks/low/ipper.json', ENTRY); // ours from before: masked by high, removed
+    expect(ipper('install', '--root', root)).toMatchObject({ status: 0, stderr: '' });
+    const hooksFiles = tree().filter((path) => path.endsWith('/ipper.json'));
+    expect(hooksFiles).toEqual(['/srv/hooks/high/ipper.json', USR_HOOKS]);
+    for (const path of hooksFiles) expect(JSON.parse(readFileSync(`${root}${path}`, 'utf8'))).toEqual(JSON.parse(ENTRY));
+    expect(ipper('uninstall', '--root', root).status).toBe(0);
+    expect(tree().filter((path) => path.endsWith('/ipper.json'))).toEqual([]);
+  });
+
+  it.each([
+    ['/etc/containers/containers.conf', '[engine]\nhooks_dir = ["/srv/hooks"', ':2: cannot read it as TOML (\",\" or \"]\" expected in an array); Podman cannot either, fix it first'],
+    ['/etc/containers/containers.conf.d/50-x.conf', '[engine]\nhooks_dir = "/srv/hooks"\n', ': [engine] hooks_dir must be an array of directories; Podman cannot use it either, fix it first'],
+  ])('refuses a containers.conf it cannot read (%s) in one line, and changes nothing', (path, text, message) => {
+    put(path, text);
+    for (const command of ['install', 'uninstall']) {
+      const result = ipper(command, '--root', root);
+      expect(result).toMatchObject({ status: 78, stdout: '', stderr: `ipper: ${root}${path}${message} [INVALID_CONFIG]\n` });
+      expect(tree()).toEqual([path]);
+    }
   });
 
   it('rejects a relative --root', () => {

@@ -1,0 +1,89 @@
+// The README's Docker path, exactly: `ipper install` on the machine's real root (the "ipper"
+// runtime merged into /etc/docker/daemon.json), a dockerd started after it that reads that file,
+// then `docker run --runtime ipper --network none <image>` with the installed default config.
+// The dockerd is the test's own (data root, exec root, pid file, socket: see helpers/docker.ts)
+// so that it never meets a Docker the machine runs; only its daemon.json is the machine's.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inNs, sh, serverLeases } from '../lab/lab.js';
+import { busyboxImageTar } from '../lab/runc.js';
+import { Docker } from '../helpers/docker.js';
+import { createWorld, type TestWorld } from '../helpers/env.js';
+import { IPPER, filesIn, linkNames, namespaceView } from '../helpers/host.js';
+import { INSTALLED, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
+
+let world: TestWorld;
+let docker: Docker | undefined;
+let backupDir: string;
+let restoreMachine: (() => void) | undefined;
+let baselineLinks: string[];
+let stateDirBefore: string[];
+const SUBNET = '10.97.77';
+
+async function leaveMachine(): Promise<void> {
+  await docker?.stop();
+  docker = undefined;
+  if (restoreMachine !== undefined) {
+    // uninstall stops the idle supervisor itself; stopping it by its pid file covers a failed run.
+    sh(IPPER, ['uninstall'], { allowFail: true, env: {} });
+    await stopInstalledSupervisor();
+    restoreMachine();
+    restoreMachine = undefined;
+  }
+}
+
+beforeAll(() => {
+  world = createWorld('ipdop', SUBNET);
+  baselineLinks = linkNames(world.lab.hostNs);
+  stateDirBefore = filesIn(INSTALLED.stateDir);
+  backupDir = mkdtempSync('/tmp/ipper-machine-');
+  // dockerd 20.10 writes its trust key beside the default daemon.json, whatever its other roots.
+  restoreMachine = setAsideInstall(backupDir, ['/etc/docker/key.json']);
+});
+
+afterAll(async () => {
+  await leaveMachine();
+  rmSync(backupDir, { recursive: true, force: true });
+  await world?.destroy();
+});
+
+describe('the README path: ipper install, (re)start dockerd, docker run --runtime ipper --network none', () => {
+  let id: string;
+  let ip: string;
+
+  it('ipper install registers the runtime in /etc/docker/daemon.json; a dockerd started afterwards has it', async () => {
+    sh(IPPER, ['install'], { env: {} });
+    expect(JSON.parse(readFileSync('/etc/docker/daemon.json', 'utf8'))).toEqual({ runtimes: { ipper: { path: '/usr/local/bin/ipper-runtime' } } });
+    docker = new Docker(world.lab, `${world.dir}/docker`, 'installed');
+    await docker.start();
+    expect(docker.run(['info', '--format', '{{json .Runtimes}}'])).toContain('"ipper"');
+    docker.run(['import', busyboxImageTar(`${world.dir}/rootfs`, `${world.dir}/busybox.tar`), 'ipper-busybox:latest']);
+  });
+
+  it('the container gets a lease on the LAN', async () => {
+    id = docker!.run(['run', '-d', '--runtime', 'ipper', '--network', 'none', 'ipper-busybox', '/bin/busybox', 'sleep', '600']);
+    const pid = Number(docker!.run(['inspect', '--format', '{{.State.Pid}}', id]));
+    const eth0 = (): string[] => namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
+    await expect.poll(eth0, { timeout: 10_000 }).toEqual([expect.stringMatching(new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.\\d+$`))]);
+    ip = eth0()[0]!;
+    expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
+    expect(filesIn(`${INSTALLED.stateDir}/containers`)).toContain(`${id}.json`);
+    expect(installedClients()).toHaveLength(1);
+  });
+
+  it('docker rm -f releases the lease on the server and leaves no veth, client or record', async () => {
+    docker!.run(['rm', '-f', id]);
+    await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
+    expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
+    expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+    expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
+    expect(installedClients()).toEqual([]);
+  });
+
+  it('dockerd and the supervisor the hook started stop, ipper uninstalls, and the machine is as it was', async () => {
+    expect(installedSupervisorPid()).toBeDefined();
+    await leaveMachine();
+    expect(installedSupervisorPid()).toBeUndefined();
+    expect(filesIn(INSTALLED.stateDir)).toEqual(stateDirBefore);
+  });
+});

@@ -1,0 +1,96 @@
+// For the tests that take the README's path: `ipper install` on the machine's real root, the
+// installed default config (/etc/ipper/config.json: stateDir /run/ipper, log /var/log/ipper.log).
+// Whatever was at those paths before is moved aside and put back; whatever the test added goes.
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isErrnoCode } from '../../src/errors.js';
+import { isPidAlive, processesMatching } from './host.js';
+
+export const INSTALLED = {
+  binary: '/usr/local/bin/ipper',
+  config: '/etc/ipper/config.json',
+  stateDir: '/run/ipper',
+  helper: '/var/lib/ipper/ipper-helper',
+};
+
+/** Every path `ipper install`, its hook and its supervisor write on the real root. */
+const PATHS = [
+  '/usr/local/bin/ipper',
+  '/usr/local/bin/ipper-runtime',
+  '/usr/share/containers/oci/hooks.d/ipper.json',
+  '/etc/containers/oci/hooks.d/ipper.json',
+  '/etc/ipper/config.json',
+  '/etc/docker/daemon.json',
+  '/run/ipper',
+  '/var/lib/ipper',
+  '/var/log/ipper.log',
+];
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** DHCP clients run for the installed config (their event script is the installed helper). */
+export function installedClients(): { pid: number; cmdline: string }[] {
+  return processesMatching(`-s ${INSTALLED.helper} `).filter((found) => found.cmdline.startsWith('/usr/sbin/udhcpc '));
+}
+
+/** The pid in /run/ipper/supervisor.pid if that process lives. */
+export function installedSupervisorPid(): number | undefined {
+  try {
+    const pid = Number(readFileSync(`${INSTALLED.stateDir}/supervisor.pid`, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && isPidAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops the supervisor that the installed hook started (the test caused it, the test ends it). */
+export async function stopInstalledSupervisor(): Promise<void> {
+  const pid = installedSupervisorPid();
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 250 && isPidAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * Moves the machine's own files at the install paths into `backupDir` and returns the function
+ * that puts them back (and removes what the test created, directories included); `others` are
+ * more paths the test's tools write (dockerd's /etc/docker/key.json). Refuses to start
+ * while a supervisor runs from /run/ipper: that install is someone else's, in use.
+ */
+export function setAsideInstall(backupDir: string, others: readonly string[] = []): () => void {
+  const running = installedSupervisorPid();
+  if (running !== undefined) throw new Error(`an ipper supervisor (pid ${running}) runs from ${INSTALLED.stateDir}: this test needs the machine's default install to itself`);
+  const paths = [...PATHS, ...others];
+  const saved = paths.filter(exists);
+  const createdDirs = new Set<string>();
+  for (const path of paths) {
+    for (let dir = dirname(path); dir !== '/' && !existsSync(dir); dir = dirname(dir)) createdDirs.add(dir);
+  }
+  for (const path of saved) {
+    mkdirSync(dirname(`${backupDir}${path}`), { recursive: true });
+    cpSync(path, `${backupDir}${path}`, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    rmSync(path, { recursive: true, force: true });
+  }
+  return () => {
+    for (const path of paths) rmSync(path, { recursive: true, force: true });
+    for (const path of saved) {
+      mkdirSync(dirname(path), { recursive: true });
+      cpSync(`${backupDir}${path}`, path, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    }
+    // Deepest first; a directory that something else filled meanwhile stays.
+    for (const dir of [...createdDirs].sort((a, b) => b.length - a.length)) {
+      try {
+        rmdirSync(dir);
+      } catch (error) {
+        if (!isErrnoCode(error, 'ENOENT') && !isErrnoCode(error, 'ENOTEMPTY')) throw error;
+      }
+    }
+  };
+}
