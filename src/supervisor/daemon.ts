@@ -11,6 +11,7 @@ import { listen } from './server.js';
 import { EventSpool } from './spool.js';
 import { LOCK_STALE_MS } from './lock-timing.js';
 import { Supervisor } from './supervisor.js';
+import { BridgeWatch } from './bridge-watch.js';
 
 
 /** Runs until SIGTERM. Returns false at once when another supervisor holds the lock. */
@@ -42,9 +43,12 @@ export async function runSupervisor(config: Config): Promise<boolean> {
   const supervisor = new Supervisor({ paths, helper, log, hostAddress: config.hostAddress, bridgeFilter: config.bridgeFilter });
   await supervisor.adopt();
   await supervisor.syncBridgeFilter();
+  // After adoption, so that ports that lost their bridge while no supervisor ran are put back.
+  const bridgeWatch = new BridgeWatch({ log, ports: () => supervisor.ports(), syncBridgeFilter: () => supervisor.syncBridgeFilter() });
+  await bridgeWatch.start();
   const spool = new EventSpool(paths.eventsDir, (event) => supervisor.handleEvent(event), log);
   spool.start();
-  const server = await listen({ socketPath: paths.socket, helper }, supervisor, log);
+  const server = await listen({ socketPath: paths.socket, helper, missingBridges: () => bridgeWatch.missingBridges() }, supervisor, log);
   const gc = setInterval(() => void supervisor.collectGarbage(), config.gcIntervalMs);
   log.info({ stateDir: paths.stateDir, containers: supervisor.size }, 'supervisor started');
 
@@ -52,6 +56,7 @@ export async function runSupervisor(config: Config): Promise<boolean> {
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'supervisor stopping; DHCP clients keep running');
     clearInterval(gc);
+    bridgeWatch.stop();
     spool.stop();
     server.close();
     removeFile(paths.socket);

@@ -34,6 +34,8 @@ export const replySchema = z.union([
     released: z.optional(z.boolean()),
     pid: z.optional(z.number()),
     containers: z.optional(z.number()),
+    /** Bridges that containers use and that do not exist now (status). */
+    missingBridges: z.optional(z.array(z.string())),
     actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
   }),
   z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),

@@ -13,12 +13,14 @@ export interface ListenOptions {
   socketPath: string;
   /** ipper-helper, which reads the peer's credentials. */
   helper: string;
+  /** Bridges that containers use and that do not exist now. */
+  missingBridges: () => string[];
 }
 
 export function listen(options: ListenOptions, supervisor: Supervisor, log: Logger): Promise<Server> {
   const { socketPath } = options;
   removeFile(socketPath); // a socket file left by a dead supervisor; we hold the lock
-  const server = createServer((socket) => serve(socket, options.helper, supervisor, log));
+  const server = createServer((socket) => serve(socket, options, supervisor, log));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
@@ -29,10 +31,10 @@ export function listen(options: ListenOptions, supervisor: Supervisor, log: Logg
   });
 }
 
-function serve(socket: Socket, helper: string, supervisor: Supervisor, log: Logger): void {
+function serve(socket: Socket, options: ListenOptions, supervisor: Supervisor, log: Logger): void {
   const abort = new AbortController();
   // Asked at once, while the request is still on its way.
-  const peer = peerCredentials(helper, socket).catch(toIpperError);
+  const peer = peerCredentials(options.helper, socket).catch(toIpperError);
   let buffered = '';
   let handled = false;
   socket.setEncoding('utf8');
@@ -44,7 +46,7 @@ function serve(socket: Socket, helper: string, supervisor: Supervisor, log: Logg
     const newline = buffered.indexOf('\n');
     if (newline < 0 && buffered.length <= MAX_LINE_BYTES) return;
     handled = true;
-    void authorize(peer, log).then((refusal) => refusal ?? answer(buffered.slice(0, newline < 0 ? MAX_LINE_BYTES : newline), supervisor, abort.signal, log)).then((reply) => {
+    void authorize(peer, log).then((refusal) => refusal ?? answer(buffered.slice(0, newline < 0 ? MAX_LINE_BYTES : newline), options, supervisor, abort.signal, log)).then((reply) => {
       if (!socket.destroyed) socket.end(`${JSON.stringify(reply)}\n`);
     });
   });
@@ -62,7 +64,7 @@ async function authorize(peer: Promise<PeerCredentials | IpperError>, log: Logge
   return { ok: false, code: 'PERMISSION_DENIED', message: `uid ${credentials.uid} may not use the ipper supervisor (root only)` };
 }
 
-async function answer(line: string, supervisor: Supervisor, abort: AbortSignal, log: Logger): Promise<Reply> {
+async function answer(line: string, options: ListenOptions, supervisor: Supervisor, abort: AbortSignal, log: Logger): Promise<Reply> {
   let request: Request;
   try {
     const parsed = requestSchema.safeParse(JSON.parse(line));
@@ -78,7 +80,7 @@ async function answer(line: string, supervisor: Supervisor, abort: AbortSignal, 
       case 'detach':
         return { ok: true, released: await supervisor.detach(request.id) };
       case 'status':
-        return { ok: true, pid: process.pid, containers: supervisor.size };
+        return { ok: true, pid: process.pid, containers: supervisor.size, missingBridges: options.missingBridges() };
       case 'gc':
         return { ok: true, actions: await supervisor.collectGarbage(request.dryRun) };
       case 'release-all':
