@@ -43,9 +43,10 @@ export async function runSupervisor(config: Config): Promise<boolean> {
   const supervisor = new Supervisor({ paths, helper, log, hostAddress: config.hostAddress, bridgeFilter: config.bridgeFilter });
   await supervisor.adopt();
   await supervisor.syncBridgeFilter();
-  // After adoption, so that ports that lost their bridge while no supervisor ran are put back.
+  // After adoption, so that ports that lost their bridge while no supervisor ran are put back;
+  // not awaited: the hook that started this supervisor waits for the socket.
   const bridgeWatch = new BridgeWatch({ log, ports: () => supervisor.ports(), syncBridgeFilter: () => supervisor.syncBridgeFilter() });
-  await bridgeWatch.start();
+  void bridgeWatch.start();
   const spool = new EventSpool(paths.eventsDir, (event) => supervisor.handleEvent(event), log);
   spool.start();
   const server = await listen({ socketPath: paths.socket, helper, missingBridges: () => bridgeWatch.missingBridges() }, supervisor, log);
