@@ -23,6 +23,9 @@ export function udhcpcArgs(spec: ClientSpec): string[] {
   ];
 }
 
+/** busybox udhcpc renews at once on SIGUSR1 (a bound client unicasts a DHCPREQUEST to its server). */
+export const RENEW_SIGNAL: NodeJS.Signals = 'SIGUSR1';
+
 export const eventNameSchema = z.enum(['deconfig', 'bound', 'renew', 'nak', 'leasefail']);
 export type EventName = z.infer<typeof eventNameSchema>;
 

@@ -2,6 +2,7 @@
 import { IpperError } from '../errors.js';
 import { run } from '../sys/exec.js';
 import { toolPath } from '../sys/tools.js';
+import { isValidInterfaceName } from './names.js';
 import { inNetns, type NetnsHandle } from './netns.js';
 
 export interface BridgeInfo {
@@ -97,4 +98,52 @@ export async function ipBatchInNetns(netns: NetnsHandle, commands: readonly stri
   if (commands.length === 0) return;
   const command = inNetns(netns, [toolPath('ip'), '-4', '-batch', '-']);
   await run(command.file, command.args, { input: `${commands.join('\n')}\n` });
+}
+
+export interface LinkState {
+  name: string;
+  /** The bridge the link is a port of, if any. */
+  master: string | undefined;
+  up: boolean;
+  isBridge: boolean;
+}
+
+interface IpLinkDetailJson {
+  ifname?: string;
+  master?: string;
+  flags?: string[];
+  linkinfo?: { info_kind?: string };
+}
+
+/** Parses `ip -j -d link show`; pure. */
+export function parseLinkStates(json: string): LinkState[] {
+  let links: IpLinkDetailJson[];
+  try {
+    links = JSON.parse(json) as IpLinkDetailJson[];
+  } catch {
+    throw new IpperError('COMMAND_FAILED', 'cannot read the host links (ip printed no JSON)');
+  }
+  return links.flatMap((link) =>
+    link.ifname === undefined
+      ? []
+      : [{ name: link.ifname, master: link.master, up: link.flags?.includes('UP') ?? false, isBridge: link.linkinfo?.info_kind === 'bridge' }],
+  );
+}
+
+/** Every link of this namespace, with its bridge and whether it is up: one `ip` process. */
+export async function listLinkStates(): Promise<LinkState[]> {
+  const { stdout } = await run(toolPath('ip'), ['-j', '-d', 'link', 'show']);
+  return parseLinkStates(stdout);
+}
+
+/**
+ * Puts host veths back on their bridges, up, in one `ip -batch`; -force goes on past a link that
+ * vanished meanwhile (its container is being removed), and the failure still reaches the caller.
+ */
+export async function attachPorts(ports: readonly { hostVeth: string; bridge: string }[]): Promise<void> {
+  // Names come from records; a batch line must never carry more than one command.
+  const valid = ports.filter((port) => isValidInterfaceName(port.hostVeth) && isValidInterfaceName(port.bridge));
+  if (valid.length === 0) return;
+  const commands = valid.map((port) => `link set ${port.hostVeth} master ${port.bridge} up`);
+  await run(toolPath('ip'), ['-force', '-batch', '-'], { input: `${commands.join('\n')}\n` });
 }

@@ -12,6 +12,7 @@ import { listen } from './server.js';
 import { EventSpool } from './spool.js';
 import { LOCK_STALE_MS } from './lock-timing.js';
 import { Supervisor } from './supervisor.js';
+import { BridgeWatch } from './bridge-watch.js';
 
 
 /** Runs until SIGTERM. Returns false at once when another supervisor holds the lock. */
@@ -51,6 +52,10 @@ export async function runSupervisor(config: Config): Promise<boolean> {
     );
   await guarded('adoption', () => supervisor.adopt());
   await guarded('bridge filter', () => supervisor.syncBridgeFilter());
+  // After adoption, so that ports that lost their bridge while no supervisor ran are put back;
+  // not awaited: the hook that started this supervisor waits for the socket.
+  const bridgeWatch = new BridgeWatch({ log, ports: () => supervisor.ports(), syncBridgeFilter: () => supervisor.syncBridgeFilter() });
+  void guarded('bridge watch', () => bridgeWatch.start());
   const spool = new EventSpool(paths.eventsDir, (event) => supervisor.handleEvent(event), log);
   spool.start();
   let gc: NodeJS.Timeout | undefined;
@@ -58,6 +63,7 @@ export async function runSupervisor(config: Config): Promise<boolean> {
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'supervisor stopping; DHCP clients keep running');
     clearInterval(gc);
+    bridgeWatch.stop();
     spool.stop();
     helper.close();
     server.close();
@@ -65,7 +71,7 @@ export async function runSupervisor(config: Config): Promise<boolean> {
     removeFile(paths.pidFile);
     void release().finally(() => process.exit(0));
   };
-  const server = await listen({ socketPath: paths.socket, helper, version: VERSION, onShutdown: () => shutdown('shutdown request') }, supervisor, log);
+  const server = await listen({ socketPath: paths.socket, helper, version: VERSION, onShutdown: () => shutdown('shutdown request'), missingBridges: () => bridgeWatch.missingBridges() }, supervisor, log);
   gc = setInterval(() => void guarded('garbage collection', () => supervisor.collectGarbage()), config.gcIntervalMs);
   log.info({ stateDir: paths.stateDir, containers: supervisor.size }, 'supervisor started');
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -53,6 +53,8 @@ export const replySchema = z.union([
     pid: z.optional(z.number()),
     version: z.optional(z.string()),
     containers: z.optional(z.number()),
+    /** Bridges that containers use and that do not exist now (status). */
+    missingBridges: z.optional(z.array(z.string())),
     actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
     /** What garbage collection found and will not touch (see gc/plan.ts). */
     unexplained: z.optional(z.array(z.record(z.string(), z.unknown()))),

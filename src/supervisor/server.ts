@@ -17,6 +17,8 @@ export interface ListenOptions {
   /** `shutdown`: the supervisor stops (asked only when it holds no container). */
   onShutdown: () => void;
   version: string;
+  /** Bridges that containers use and that do not exist now. */
+  missingBridges: () => string[];
 }
 
 export function listen(options: ListenOptions, supervisor: Supervisor, log: Logger): Promise<Server> {
@@ -93,7 +95,7 @@ async function answer(line: string, options: ListenOptions, supervisor: Supervis
         return { ok: true, released: outcome.released, removed: outcome.removed };
       }
       case 'status':
-        return { ok: true, pid: process.pid, version: options.version, containers: supervisor.size, unexplained: supervisor.unexplained() };
+        return { ok: true, pid: process.pid, version: options.version, containers: supervisor.size, unexplained: supervisor.unexplained(), missingBridges: options.missingBridges() };
       case 'gc':
         return { ok: true, actions: await supervisor.collectGarbage(request.dryRun) };
       case 'release-all':

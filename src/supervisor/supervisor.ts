@@ -14,7 +14,7 @@ import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { removeRecord, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { removeFile } from '../sys/fs.js';
 import type { HelperFile } from '../sys/helper.js';
-import { isAlive, readStartTime } from '../sys/proc.js';
+import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
 import { adoptClient, clientExecutable, clientLogPath, killClient, startClient, stopClient, type ClientHandle } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
@@ -94,6 +94,13 @@ export class Supervisor {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The ports of the containers that are attached and not being removed (for the bridge watch). */
+  ports(): { id: string; hostVeth: string; bridge: string; mac: string; client: ProcessIdentity | undefined }[] {
+    return [...this.entries.values()]
+      .filter((entry) => entry.record.phase === 'active' && entry.stopping === undefined)
+      .map(({ record, client }) => ({ id: record.id, hostVeth: record.hostVeth, bridge: record.bridge, mac: record.mac, client: client?.identity }));
   }
 
   /** Creates the container's network and waits for its lease; undoes every step on failure. */

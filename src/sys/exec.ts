@@ -101,3 +101,31 @@ export function runOnSocket(file: string, args: readonly string[], socket: Socke
 function basename(file: string): string {
   return file.slice(file.lastIndexOf('/') + 1);
 }
+
+const MAX_PARTIAL_LINE = 64 * 1024;
+
+export interface LineReader {
+  pid: number | undefined;
+  /** Resolves with the exit code (null: killed by a signal, or it never started) when the child exits. */
+  exited: Promise<number | null>;
+  stop: () => void;
+}
+
+/**
+ * Runs a long-lived child of ours (a watcher such as `ip monitor`) and hands each line of its
+ * stdout to `onLine`. Its stdin and stderr are /dev/null: it holds none of our other descriptors.
+ */
+export function spawnLineReader(file: string, args: readonly string[], onLine: (line: string) => void): LineReader {
+  const child = spawn(file, args, { env: { ...CHILD_ENV }, shell: false, cwd: '/', stdio: ['ignore', 'pipe', 'ignore'] });
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = (lines.pop() ?? '').slice(-MAX_PARTIAL_LINE); // a line without end cannot grow for ever
+    for (const line of lines) onLine(line);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(null));
+  });
+  return { pid: child.pid, exited, stop: () => void child.kill('SIGTERM') };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IpperError } from '../../../src/errors.js';
-import { parseBridgeInfo } from '../../../src/net/links.js';
+import { parseBridgeInfo, parseLinkStates } from '../../../src/net/links.js';
 
 const BRIDGE = JSON.stringify([
   {
@@ -46,5 +46,24 @@ describe('parseBridgeInfo', () => {
     expect((caught as IpperError).code).toBe('BRIDGE_NOT_FOUND');
     expect((caught as IpperError).exitCode).toBe(78);
     expect((caught as IpperError).message).toBe(message);
+  });
+});
+
+describe('parseLinkStates', () => {
+  it('reads each link: its bridge, whether it is up, whether it is a bridge', () => {
+    const json = JSON.stringify([
+      { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP'], linkinfo: undefined },
+      { ifindex: 2, ifname: 'br0', flags: ['BROADCAST', 'MULTICAST'], linkinfo: { info_kind: 'bridge' } },
+      { ifindex: 4, ifname: 'vA', flags: ['BROADCAST', 'UP', 'M-DOWN'], master: 'br0', linkinfo: { info_kind: 'veth', info_slave_kind: 'bridge' } },
+    ]);
+    expect(parseLinkStates(json)).toStrictEqual([
+      { name: 'lo', master: undefined, up: true, isBridge: false },
+      { name: 'br0', master: undefined, up: false, isBridge: true },
+      { name: 'vA', master: 'br0', up: true, isBridge: false },
+    ]);
+  });
+
+  it('refuses output that is not JSON', () => {
+    expect(() => parseLinkStates('Cannot find device')).toThrow(new IpperError('COMMAND_FAILED', 'cannot read the host links (ip printed no JSON)'));
   });
 });
