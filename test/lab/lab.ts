@@ -120,11 +120,16 @@ function ensureBridge(lab: Lab): void {
   inNs(lab.hostNs, [IP, 'link', 'set', lab.bridge, 'up']);
 }
 
+/** The bridge made again as the lab makes it (address, no router advertisements, up) with its uplinks on it. */
+export function restoreBridge(lab: Lab): void {
+  ensureBridge(lab);
+  for (const uplink of ['lab-dhcp', 'lab-peer']) inNs(lab.hostNs, [IP, 'link', 'set', uplink, 'master', lab.bridge, 'up']);
+}
+
 /** What ifdown/ifup or `netplan apply` do to a host's bridge: deleted, then made again with its address and uplinks. */
 export function recreateBridge(lab: Lab): void {
   inNs(lab.hostNs, [IP, 'link', 'del', lab.bridge]);
-  ensureBridge(lab);
-  for (const uplink of ['lab-dhcp', 'lab-peer']) inNs(lab.hostNs, [IP, 'link', 'set', uplink, 'master', lab.bridge, 'up']);
+  restoreBridge(lab);
 }
 
 export function ensureLab(options: LabOptions): Lab {

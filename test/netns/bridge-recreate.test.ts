@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inNs, serverLeases } from '../lab/lab.js';
+import { inNs, restoreBridge, serverLeases } from '../lab/lab.js';
+import { PROTOCOL_VERSION } from '../../src/supervisor/protocol.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { IPPER, isPidAlive, namespaceView, processesMatching } from '../helpers/host.js';
@@ -66,22 +67,11 @@ function status(): Promise<{ ok: boolean; missingBridges?: string[] }> {
     const socket = createConnection(`${world.stateDir}/supervisor.sock`);
     let data = '';
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write('{"op":"status"}\n'));
+    socket.on('connect', () => socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, op: 'status' })}\n`));
     socket.on('data', (chunk: string) => (data += chunk));
     socket.on('error', reject);
     socket.on('end', () => resolve(JSON.parse(data)));
   });
-}
-
-/** The bridge as the lab makes it: a bridge, no router advertisements, the host's address, up, the uplinks on it. */
-function recreateBridge(): void {
-  const { hostNs, bridge, hostAddress } = world.lab;
-  inNs(hostNs, [IP, 'link', 'add', bridge, 'type', 'bridge', 'forward_delay', '0']);
-  inNs(hostNs, ['/usr/sbin/sysctl', '-qw', `net.ipv6.conf.${bridge}.accept_ra=0`]);
-  inNs(hostNs, [IP, 'addr', 'replace', `${hostAddress}/24`, 'dev', bridge]);
-  inNs(hostNs, [IP, 'link', 'set', bridge, 'up']);
-  inNs(hostNs, [IP, 'link', 'set', 'lab-dhcp', 'master', bridge]);
-  inNs(hostNs, [IP, 'link', 'set', 'lab-peer', 'master', bridge]);
 }
 
 function bridgeExists(): boolean {
@@ -104,7 +94,7 @@ beforeAll(() => {
 
 afterEach(async () => {
   for (const container of fakes.splice(0)) container.stop();
-  if (!bridgeExists()) recreateBridge(); // a failed test must not leave the next one without a LAN
+  if (!bridgeExists()) restoreBridge(world.lab); // a failed test must not leave the next one without a LAN
   const monitor = existsSync(`${world.stateDir}/supervisor.pid`) ? linkMonitorPid() : undefined;
   await world.stopSupervisor();
   // The supervisor takes its link monitor with it.
@@ -126,7 +116,7 @@ describe('the bridge goes away and comes back', () => {
     expect(namespaceView(container.pid).addresses.map((addr) => addr.local)).toEqual([ip]);
 
     const acksBefore = acks(ip);
-    recreateBridge();
+    restoreBridge(world.lab);
     await expect.poll(() => masterOf(hostVeth), { timeout: 10_000, interval: 100 }).toBe(world.lab.bridge);
     await expect.poll(() => peerReaches(ip), { timeout: 10_000, interval: 200 }).toBe(true);
     await expectRenewed(ip, acksBefore);
