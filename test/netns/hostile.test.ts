@@ -1,5 +1,6 @@
 // Input that others control, against the real binary: the OCI state, the state directory, and a
 // rogue DHCP server. Every rejection is one line naming the field, and nothing is made or run.
+import { PROTOCOL_VERSION } from '../../src/supervisor/protocol.js';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -189,7 +190,9 @@ describe("the supervisor's socket", () => {
   const NOBODY = 65534;
 
   /** Sends one request line over the socket, as root or as another user; returns the reply. */
-  function ask(line: string, uid = 0): { ok: boolean; code?: string } {
+  function ask(line: string, uid = 0, { withVersion = true } = {}): { ok: boolean; code?: string } {
+    // Every line in the protocol's version, unless the case is about the version itself.
+    if (withVersion && line.startsWith('{')) line = `{"v":${PROTOCOL_VERSION},${line.slice(1)}`;
     const script = `const c = require('net').createConnection(process.argv[1]); let d = '';
       c.on('connect', () => c.write(process.argv[2] + '\\n')); c.on('data', (x) => (d += x)); c.on('end', () => process.stdout.write(d));
       c.on('error', (e) => { process.stdout.write(JSON.stringify({ ok: false, code: e.code })); });`;
@@ -244,6 +247,8 @@ describe("the supervisor's socket", () => {
     ]) {
       expect(ask(line), line).toMatchObject({ ok: false, code: 'INVALID_REQUEST' });
     }
+    // A caller of another protocol version (an older hook) is told so, whatever it asks.
+    expect(ask(attachRequest('old', container.pid), 0, { withVersion: false })).toMatchObject({ ok: false, code: 'PROTOCOL_MISMATCH' });
     expect(Object.keys(namespaceView(container.pid).macs)).toEqual(['lo']);
     expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
   });
