@@ -133,7 +133,7 @@ describe('ipper install --root', () => {
   });
 
   it.each([
-    ['/etc/containers/containers.conf', '[engine]\nhooks_dir = ["/srv/hooks"', ':2: cannot read it as TOML (\",\" or \"]\" expected in an array); Podman cannot either, fix it first'],
+    ['/etc/containers/containers.conf', '[engine]\nhooks_dir = ["/srv/hooks"', ':2: cannot read it as TOML (expected comma or end of structure); Podman cannot either, fix it first'],
     ['/etc/containers/containers.conf.d/50-x.conf', '[engine]\nhooks_dir = "/srv/hooks"\n', ': [engine] hooks_dir must be an array of directories; Podman cannot use it either, fix it first'],
   ])('refuses a containers.conf it cannot read (%s) in one line, and changes nothing', (path, text, message) => {
     put(path, text);

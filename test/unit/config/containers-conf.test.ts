@@ -15,6 +15,9 @@ describe('readHooksDir', () => {
     ['[engine]\nhooks_dir = [{ append = false }, "/a"]', { dirs: ['/a'], append: false }],
     ['[engine]\nhooks_dir = []', { dirs: [] }],
     ['[engine]\r\nhooks_dir = ["/a\\u0062"]\r\n', { dirs: ['/ab'] }],
+    ['engine = { hooks_dir = ["/a"] }', { dirs: ['/a'] }],
+    // a `__proto__` key means nothing to Podman: it does not make the file unreadable
+    ['[engine]\n__proto__ = { hooks_dir = ["/evil"] }\nhooks_dir = ["/a"]', { dirs: ['/a'] }],
     // the key under another table, or commented out, is not Podman's hooks_dir
     ['[engine.runtimes]\nhooks_dir = ["/a"]\n[network]\nhooks_dir = ["/b"]', undefined],
     ['[engine]\n#hooks_dir = [\n#  "/usr/share/containers/oci/hooks.d",\n#]\n', undefined],
@@ -23,7 +26,7 @@ describe('readHooksDir', () => {
     expect(readHooksDir(text, PATH)).toStrictEqual(expected);
   });
 
-  it('walks every kind of TOML value on the way to hooks_dir', () => {
+  it('reads every kind of TOML value on the way to hooks_dir', () => {
     const text = [
       'title = """',
       'hooks_dir = ["/not/this"]',
@@ -56,14 +59,18 @@ describe('readHooksDir', () => {
   });
 
   it.each([
-    ['[engine]\nhooks_dir = ["/a"', '2', '"," or "]" expected in an array'],
-    ['[engine\nhooks_dir = ["/a"]', '1', '"]" expected after a table name'],
-    ['[engine]\nhooks_dir = "/a', '2', 'unterminated string'],
-    ['[engine]\nhooks_dir = ["/a"] x', '2', 'unexpected "x" after a value'],
-    ['[engine]\nhooks_dir ["/a"]', '2', '"=" expected after a key'],
-    ['a = nope', '1', 'bad value "nope"'],
-    ['a = "\\q"', '1', 'bad escape "\\q"'],
-    ['a = """open', '1', 'unterminated multi-line string'],
+    // the words in parentheses are smol-toml's
+    ['[engine]\nhooks_dir = ["/a"', '2', 'expected comma or end of structure'],
+    ['[engine\nhooks_dir = ["/a"]', '1', 'illegal character in key'],
+    ['[engine]\nhooks_dir = "/a', '2', 'unfinished string'],
+    ['[engine]\nhooks_dir = ["/a"] x', '2', 'each key-value declaration must be followed by an end-of-line'],
+    ['[engine]\nhooks_dir ["/a"]', '2', 'illegal character in key'],
+    ['a = nope', '1', 'invalid value'],
+    ['a = "\\q"', '1', 'unrecognised escape sequence'],
+    ['a = """open', '1', 'unfinished string'],
+    // Podman refuses a key set twice, so a second hooks_dir cannot quietly win
+    ['[engine]\nhooks_dir = ["/a"]\n\nhooks_dir = ["/b"]', '4', 'trying to redefine an already defined table or value'],
+    ['[engine]\nhooks_dir = ["/a"]\n[engine]', '3', 'trying to redefine an already defined table or value'],
   ])('%j is one clear error naming the file and line', (text, line, what) => {
     const error = errorOf(() => readHooksDir(text, PATH));
     expect(error.code).toBe('INVALID_CONFIG');
@@ -76,9 +83,18 @@ describe('readHooksDir', () => {
     ['hooks_dir = ["/a", 1]', 'must hold only directory paths (and an {append = true|false} attribute)'],
     ['hooks_dir = ["/a", {prepend=true}]', 'must hold only directory paths (and an {append = true|false} attribute)'],
     ['hooks_dir = ["/a", {append="yes"}]', 'has an append attribute that is not true or false'],
+    ['hooks_dir = ["/a", {append=true, prepend=true}]', 'must hold only directory paths (and an {append = true|false} attribute)'],
+    ['hooks_dir = ["/a", 1979-05-27]', 'must hold only directory paths (and an {append = true|false} attribute)'],
+    ['hooks_dir = [["/a"]]', 'must hold only directory paths (and an {append = true|false} attribute)'],
   ])('[engine] %s is refused: %s', (line, why) => {
     const error = errorOf(() => readHooksDir(`[engine]\n${line}\n`, PATH));
     expect(error.message).toBe(`${PATH}: [engine] hooks_dir ${why}; Podman cannot use it either, fix it first`);
+  });
+
+  it.each(['engine = ["/a"]', 'engine = "x"', '[[engine]]\nhooks_dir = ["/a"]'])('%j is refused: [engine] must be a table', (text) => {
+    const error = errorOf(() => readHooksDir(text, PATH));
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.message).toBe(`${PATH}: [engine] must be a table; Podman cannot use it either, fix it first`);
   });
 });
 
