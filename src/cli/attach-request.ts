@@ -64,6 +64,7 @@ export async function requestAttach(target: AttachTarget, config: Config, config
       interface: config.interface,
       ...(settings.mac !== undefined && { mac: settings.mac }),
       hostname,
+      dhcpClient: config.dhcpClient,
       leaseTimeoutMs: config.leaseTimeoutMs,
       onLeaseTimeout: config.onLeaseTimeout,
     },

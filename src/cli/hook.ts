@@ -58,7 +58,7 @@ async function poststop(state: OciState, context: HookContext): Promise<void> {
     reply = await requestSupervisor({ op: 'detach', id: state.id }, connectOptions(config, context.configPath, SUPERVISOR_START_MS + 5000));
   } catch (error) {
     log.warn({ id: state.id, err: error }, 'supervisor unavailable at poststop; releasing directly');
-    await teardownWithoutSupervisor(config.stateDir, state.id, log);
+    await teardownWithoutSupervisor(config.stateDir, config.helperDir, state.id, log);
     return;
   }
   log.debug({ id: state.id, released: reply.released, removed: reply.removed }, 'poststop done');

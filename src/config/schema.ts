@@ -1,4 +1,5 @@
 // The host config file (/etc/ipper/config.json): every key, its default and its bounds.
+import { dhcpClientSchema } from '../dhcp/driver.js';
 import { isValidInterfaceName } from '../net/names.js';
 import * as z from './zod.js';
 
@@ -13,7 +14,8 @@ export const configSchema = z.strictObject({
   allowedBridges: z._default(z.array(interfaceName).check(z.maxLength(64)), []),
   /** Interface name inside the container. */
   interface: z._default(interfaceName, 'eth0'),
-  dhcpClient: z._default(z.enum(['udhcpc']), 'udhcpc'),
+  /** Which DHCP client runs in each container's namespace (src/dhcp/drivers.ts). */
+  dhcpClient: z._default(dhcpClientSchema, 'udhcpc'),
   stateDir: z._default(absolutePath, '/run/ipper'),
   /** Where the supervisor puts ipper-helper; it must allow exec, which /run often does not. */
   helperDir: z._default(absolutePath, '/var/lib/ipper'),

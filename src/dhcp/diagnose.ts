@@ -1,7 +1,10 @@
 // "Timed out waiting for lease" with a reason: what the client's own log and the host tell.
+import type { ExchangeSeen } from './driver.js';
 
 export interface LeaseTimeoutFacts {
-  /** What udhcpc printed during this attempt. */
+  /** What the client's log shows of this attempt (its driver reads it). */
+  seen: ExchangeSeen;
+  /** What the client printed during this attempt. */
   clientLog: string;
   bridge: string;
   /** /proc/sys/net/bridge/bridge-nf-call-iptables, undefined when br_netfilter is not loaded. */
@@ -9,9 +12,7 @@ export interface LeaseTimeoutFacts {
 }
 
 export function diagnoseLeaseTimeout(facts: LeaseTimeoutFacts): string {
-  // busybox says "broadcasting discover" now and "Sending discover" in older releases.
-  const discovers = (facts.clientLog.match(/(sending|broadcasting) discover/gi) ?? []).length;
-  const selects = (facts.clientLog.match(/(sending|broadcasting) select/gi) ?? []).length;
+  const { discovers, requests: selects } = facts.seen;
   const filtered = facts.bridgeNfCallIptables?.trim() === '1';
   const netfilterHint = filtered
     ? '; br_netfilter is loaded with bridge-nf-call-iptables=1, so iptables FORWARD rules (Docker sets policy DROP) see bridged DHCP: allow it, or set net.bridge.bridge-nf-call-iptables=0'

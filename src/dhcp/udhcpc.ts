@@ -1,75 +1,55 @@
-// The busybox udhcpc driver: how to start it, its event script, and how to read its events.
-import * as z from '../config/zod.js';
-import type { LeaseFields } from './lease.js';
+// The busybox udhcpc driver (Debian package udhcpc).
+import { countMatches, ENV_EVENT, type ClientSetup, type DhcpDriver, type EventName } from './driver.js';
 
-export interface ClientSpec {
-  interface: string;
-  hostname: string;
-  scriptPath: string;
-}
+const EVENTS: ReadonlySet<string> = new Set<EventName>(['deconfig', 'bound', 'renew', 'nak', 'leasefail']);
 
 /**
  * Foreground client that renews for ever (no -q, no -n) and releases on SIGTERM (-R), so the
- * DHCPRELEASE leaves from the bound address before the link goes.
+ * DHCPRELEASE leaves from the bound address before the link goes. It needs no files: its lease
+ * lives in memory, and its script inherits its environment.
  */
-export function udhcpcArgs(spec: ClientSpec): string[] {
+export function udhcpcArgs(setup: Pick<ClientSetup, 'interface' | 'hostname' | 'helper'>): string[] {
   return [
     '-f', '-R',
-    '-i', spec.interface,
-    '-s', spec.scriptPath,
-    '-x', `hostname:${spec.hostname}`,
+    '-s', setup.helper,
+    '-x', `hostname:${setup.hostname}`,
     '-O', 'mtu', '-O', 'search', '-O', 'staticroutes',
     '-t', '3', '-T', '2', '-A', '5',
+    // Last, as with every driver: garbage collection reads a client's interface there.
+    '-i', setup.interface,
   ];
 }
 
-/** busybox udhcpc renews at once on SIGUSR1 (a bound client unicasts a DHCPREQUEST to its server). */
-export const RENEW_SIGNAL: NodeJS.Signals = 'SIGUSR1';
-
-export const eventNameSchema = z.enum(['deconfig', 'bound', 'renew', 'nak', 'leasefail']);
-export type EventName = z.infer<typeof eventNameSchema>;
-
-export interface ClientEvent {
-  event: EventName;
-  containerId: string;
-  token: string;
-  fields: LeaseFields;
-}
-
-/** Environment variables ipper puts in the client's environment, to route its events back. */
-export const ENV_SPOOL = 'IPPER_SPOOL';
-export const ENV_CONTAINER = 'IPPER_CONTAINER';
-export const ENV_TOKEN = 'IPPER_TOKEN';
-
-const MAX_VALUE = 4096;
-
-/** Parses an event file (the script's NUL-separated environment). Undefined when it is not one of ours. */
-export function parseClientEvent(environ: string): ClientEvent | undefined {
-  const env = new Map<string, string>();
-  for (const entry of environ.split('\0')) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) continue;
-    env.set(entry.slice(0, eq), entry.slice(eq + 1, eq + 1 + MAX_VALUE));
-  }
-  const event = eventNameSchema.safeParse(env.get('IPPER_EVENT'));
-  const containerId = env.get(ENV_CONTAINER);
-  const token = env.get(ENV_TOKEN);
-  if (!event.success || containerId === undefined || token === undefined) return undefined;
-  return {
-    event: event.data,
-    containerId,
-    token,
-    fields: {
-      ip: env.get('ip'),
-      mask: env.get('mask'),
-      router: env.get('router'),
-      dns: env.get('dns'),
-      domain: env.get('domain'),
-      serverid: env.get('serverid'),
-      lease: env.get('lease'),
-      mtu: env.get('mtu'),
-      search: env.get('search'),
-      staticroutes: env.get('staticroutes'),
-    },
-  };
-}
+export const udhcpc: DhcpDriver = {
+  name: 'udhcpc',
+  program: 'udhcpc',
+  debianPackage: 'udhcpc',
+  command: (setup) => ({ argv: [setup.program, ...udhcpcArgs(setup)], files: {}, dirs: [] }),
+  parseEvent(env) {
+    // The helper appends the event udhcpc passed as its argument, after every inherited variable.
+    const event = env.get(ENV_EVENT);
+    if (event === undefined || !EVENTS.has(event)) return undefined;
+    return {
+      event: event as EventName,
+      fields: {
+        ip: env.get('ip'),
+        mask: env.get('mask'),
+        router: env.get('router'),
+        dns: env.get('dns'),
+        domain: env.get('domain'),
+        serverid: env.get('serverid'),
+        lease: env.get('lease'),
+        mtu: env.get('mtu'),
+        search: env.get('search'),
+        staticroutes: env.get('staticroutes'),
+      },
+    };
+  },
+  // A bound udhcpc unicasts a DHCPREQUEST to its server at once on SIGUSR1.
+  renewSignal: 'SIGUSR1',
+  release: { kind: 'signal', signal: 'SIGTERM' },
+  // -R: "unicasting a release of 10.0.0.5 to 10.0.0.1".
+  releaseSent: (log) => /release of/.test(log),
+  // busybox says "broadcasting discover" now and "Sending discover" in older releases.
+  exchangeSeen: (log) => ({ discovers: countMatches(log, /(sending|broadcasting) discover/gi), requests: countMatches(log, /(sending|broadcasting) select/gi) }),
+};

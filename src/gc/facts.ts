@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { run } from '../sys/exec.js';
 import { readStartTime } from '../sys/proc.js';
 import { toolPath } from '../sys/tools.js';
-import { ENV_CONTAINER, ENV_SPOOL } from '../dhcp/udhcpc.js';
+import { ENV_CONTAINER, ENV_SPOOL, type DhcpClientName } from '../dhcp/driver.js';
 import { HOST_VETH_NAME, parseVethAlias } from '../net/names.js';
 import type { GcClientFact, GcVethFact } from './plan.js';
 
@@ -49,8 +49,8 @@ export interface OwnProcesses {
   pids: Set<number>;
 }
 
-export function listOwnProcesses(spoolDir: string, clientExecutable: string): OwnProcesses {
-  const clients: GcClientFact[] = [];
+export function listOwnProcesses(spoolDir: string, clientExecutables: ReadonlyMap<string, DhcpClientName>): OwnProcesses {
+  const candidates: (GcClientFact & { parent: number | undefined })[] = [];
   const pids = new Set<number>();
   const spool = `${ENV_SPOOL}=${spoolDir}`;
   for (const name of numericDirs()) {
@@ -65,10 +65,26 @@ export function listOwnProcesses(spoolDir: string, clientExecutable: string): Ow
     pids.add(pid);
     const container = entries.find((entry) => entry.startsWith(`${ENV_CONTAINER}=`));
     const startTime = readStartTime(pid);
-    if (container === undefined || startTime === undefined || exeOf(name) !== clientExecutable) continue;
-    clients.push({ pid, startTime, containerId: container.slice(ENV_CONTAINER.length + 1), netnsInode: netnsInodeOf(name) });
+    const exe = exeOf(name);
+    const driver = exe === undefined ? undefined : clientExecutables.get(exe);
+    if (container === undefined || startTime === undefined || driver === undefined) continue;
+    candidates.push({ pid, startTime, containerId: container.slice(ENV_CONTAINER.length + 1), netnsInode: netnsInodeOf(name), driver, parent: parentOf(name) });
   }
+  // A client that forks (dhcpcd's privilege separation) is one client: its process tree's root.
+  const clientPids = new Set(candidates.map((candidate) => candidate.pid));
+  const clients = candidates.filter((candidate) => candidate.parent === undefined || !clientPids.has(candidate.parent)).map(({ parent: _parent, ...fact }) => fact);
   return { clients, pids };
+}
+
+/** Field 4 of /proc/<pid>/stat (after the command name, which may hold spaces and parentheses). */
+function parentOf(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isSafeInteger(parent) ? parent : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function exeOf(pid: string): string | undefined {

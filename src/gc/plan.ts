@@ -2,6 +2,7 @@
 // It never acts on a live container or on an id being created right now, and it removes a veth
 // or stops a client that no record explains only with proof that its container is gone: no
 // process but ipper's own left in the namespace. "No record" alone is reported, never acted on.
+import type { DhcpClientName } from '../dhcp/driver.js';
 
 export interface GcRecordFact {
   id: string;
@@ -19,6 +20,8 @@ export interface GcClientFact {
   startTime: number;
   containerId: string;
   netnsInode: number | undefined;
+  /** Which client it is (by its executable): how it is stopped with a release. */
+  driver: DhcpClientName;
 }
 
 export interface GcVethFact {
@@ -42,7 +45,7 @@ export interface GcFacts {
 export type GcAction =
   | { action: 'teardown'; id: string; reason: string }
   /** release: stop with SIGTERM so the client releases its lease; false: a duplicate, killed without a release. */
-  | { action: 'stop-client'; pid: number; startTime: number; id: string; release: boolean; reason: string }
+  | { action: 'stop-client'; pid: number; startTime: number; id: string; driver: DhcpClientName; netnsInode: number | undefined; release: boolean; reason: string }
   | { action: 'delete-veth'; name: string; reason: string }
   /** Something this instance cannot explain and will not touch: for the operator. */
   | { action: 'report'; kind: 'veth' | 'client'; name: string; id?: string; reason: string };
@@ -69,7 +72,7 @@ export function planGc(facts: GcFacts): GcAction[] {
     if (record !== undefined) {
       if (record.clientPid !== client.pid) {
         // Both hold the same lease (same MAC): a release from the duplicate would end the live one's.
-        clientActions.push({ action: 'stop-client', pid: client.pid, startTime: client.startTime, id: client.containerId, release: false, reason: 'a second client for a recorded container' });
+        clientActions.push({ action: 'stop-client', pid: client.pid, startTime: client.startTime, id: client.containerId, driver: client.driver, netnsInode: client.netnsInode, release: false, reason: 'a second client for a recorded container' });
       }
       continue;
     }
@@ -77,7 +80,7 @@ export function planGc(facts: GcFacts): GcAction[] {
     const gone = client.netnsInode !== undefined && !facts.containerRunsIn(client.netnsInode);
     clientActions.push(
       gone
-        ? { action: 'stop-client', pid: client.pid, startTime: client.startTime, id: client.containerId, release: true, reason: GONE }
+        ? { action: 'stop-client', pid: client.pid, startTime: client.startTime, id: client.containerId, driver: client.driver, netnsInode: client.netnsInode, release: true, reason: GONE }
         : { action: 'report', kind: 'client', name: String(client.pid), id: client.containerId, reason: LIVE },
     );
   }

@@ -5,8 +5,15 @@
  *   ipper-helper <event>       udhcpc's event script (-s). Copies the environment and the event
  *                              name, NUL-separated, into a file in $IPPER_SPOOL and exits. It
  *                              evaluates no value: the supervisor parses and validates the file.
+ *   ipper-helper               dhclient's (-sf) and dhcpcd's (-c) event script: they pass the
+ *                              event as $reason, so only the environment is copied.
  *   ipper-helper --peercred    stdin is a connected unix socket: prints "pid uid gid" of the
  *                              process at the other end, as the kernel recorded it (SO_PEERCRED).
+ *   ipper-helper --bind <dir> <mountpoint>... -- <program> [args]
+ *                              runs program (absolute path, exec: same pid) in a mount namespace
+ *                              of its own where each dir is bind-mounted over its mountpoint:
+ *                              dhcpcd's run and lease directories are fixed at build time, so
+ *                              this is how each container's dhcpcd gets files of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -35,6 +45,7 @@ static int write_entry(int fd, const char *entry) {
 	return write_all(fd, entry, strlen(entry) + 1);
 }
 
+/* event: udhcpc's argument, or NULL when the client passes it in the environment ($reason). */
 static int spool_event(const char *event) {
 	const char *spool = getenv("IPPER_SPOOL");
 	if (spool == NULL || spool[0] != '/') {
@@ -59,7 +70,7 @@ static int spool_event(const char *event) {
 		if (strncmp(*entry, "IPPER_EVENT=", 12) != 0) failed = write_entry(fd, *entry);
 	}
 	/* Last, so that no inherited variable of the same name can stand in for it. */
-	if (!failed) failed = write_all(fd, "IPPER_EVENT=", 12) || write_entry(fd, event);
+	if (!failed && event != NULL) failed = write_all(fd, "IPPER_EVENT=", 12) || write_entry(fd, event);
 	if (close(fd) != 0) failed = 1;
 	/* Renamed whole: the supervisor never reads half an event. */
 	if (failed || renameat(dir, temp, dir, final) != 0) {
@@ -81,9 +92,42 @@ static int print_peer_credentials(void) {
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Paths only, all absolute: nothing here is parsed beyond that. */
+static int exec_with_binds(int argc, char **argv) {
+	int i = 1;
+	while (i + 2 < argc && strcmp(argv[i], "--bind") == 0) {
+		if (argv[i + 1][0] != '/' || argv[i + 2][0] != '/') return -1;
+		i += 3;
+	}
+	if (i == 1 || i + 1 >= argc || strcmp(argv[i], "--") != 0 || argv[i + 1][0] != '/') return -1;
+	/* Private: our mounts never reach the host's namespace, and go when the program ends. */
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		perror("ipper-helper: private mount namespace");
+		return 1;
+	}
+	for (int b = 1; b < i; b += 3) {
+		if (mkdir(argv[b + 2], 0755) != 0 && errno != EEXIST) {
+			perror("ipper-helper: mount point");
+			return 1;
+		}
+		if (mount(argv[b + 1], argv[b + 2], NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL) != 0) {
+			perror("ipper-helper: bind mount");
+			return 1;
+		}
+	}
+	execv(argv[i + 1], argv + i + 1);
+	perror("ipper-helper: exec");
+	return 127;
+}
+
 int main(int argc, char **argv) {
 	if (argc == 2 && strcmp(argv[1], "--peercred") == 0) return print_peer_credentials();
 	if (argc == 2 && argv[1][0] != '\0' && argv[1][0] != '-') return spool_event(argv[1]);
-	fputs("usage: ipper-helper <udhcpc event> | --peercred\n", stderr);
+	if (argc == 1) return spool_event(NULL);
+	if (argc > 4 && strcmp(argv[1], "--bind") == 0) {
+		int status = exec_with_binds(argc, argv);
+		if (status >= 0) return status;
+	}
+	fputs("usage: ipper-helper [<udhcpc event>] | --peercred | --bind <dir> <mountpoint>... -- <program> [args]\n", stderr);
 	return 2;
 }

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import * as z from '../config/zod.js';
+import { dhcpClientSchema } from '../dhcp/driver.js';
 import { leaseSchema } from '../dhcp/lease.js';
 import { ensurePrivateDir, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
 
@@ -20,6 +21,8 @@ export const recordSchema = z.object({
   netnsInode: z.int().check(z.minimum(1)),
   /** attaching: links may be half made; active: handed to the supervisor's client. */
   phase: z.enum(['attaching', 'active']),
+  /** Which client keeps the lease: a restarted supervisor stops and restarts it by this, whatever its config says now (records before it: udhcpc). */
+  dhcpClient: z._default(dhcpClientSchema, 'udhcpc'),
   /** The DHCP client and the token that tags its events. */
   client: z.nullable(z.extend(identitySchema, { token: z.string() })),
   lease: z.nullable(leaseSchema),

@@ -2,7 +2,6 @@
 // (ifdown/ifup, netplan apply, a NetworkManager reconnect), takes it down and up, or moves its
 // uplink: ports go back on the bridge, the bridge filter is made again, clients renew at once.
 // Records and leases are never touched: a missing bridge is reported, and waited for.
-import { RENEW_SIGNAL } from '../dhcp/udhcpc.js';
 import type { Logger } from '../log/logger.js';
 import { LinkMonitor, type LinkEvent } from '../net/link-monitor.js';
 import { attachPorts, listLinkStates } from '../net/links.js';
@@ -12,6 +11,8 @@ import { emptyView, noteLinkEvent, planPass, type BridgeState, type WatchedPort 
 export interface SupervisedPort extends WatchedPort {
   /** The container's DHCP client, when one runs. */
   client: ProcessIdentity | undefined;
+  /** The signal that makes that client renew now (its driver's); undefined: it renews on its own timers. */
+  renewSignal: NodeJS.Signals | undefined;
 }
 
 export interface BridgeWatchOptions {
@@ -140,13 +141,14 @@ export class BridgeWatch {
     let wait: number | undefined;
     for (const port of ports) {
       if (port.client === undefined) continue; // a client being restarted starts with a discover anyway
+      if (port.renewSignal === undefined) continue; // it cannot be asked: its own timers renew it
       const at = this.renewedAt.get(port.client.pid);
       if (at !== undefined) {
         this.view.pendingRenew.add(port.bridge);
         wait = Math.min(wait ?? Infinity, at + RENEW_HOLDOFF_MS - now);
         continue;
       }
-      if (signal(port.client, RENEW_SIGNAL)) {
+      if (signal(port.client, port.renewSignal)) {
         this.renewedAt.set(port.client.pid, now);
         asked.push(port.id);
       }

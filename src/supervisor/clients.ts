@@ -1,15 +1,17 @@
 // DHCP client processes: started inside the container's namespace, detached from us so that they
-// outlive a supervisor restart, stopped with a release.
-import { closeSync, realpathSync } from 'node:fs';
+// outlive a supervisor restart, stopped with a release. What differs between clients is asked of
+// their driver (src/dhcp/driver.ts); this module only runs processes.
+import { appendFileSync, closeSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, udhcpcArgs } from '../dhcp/udhcpc.js';
-import { IpperError } from '../errors.js';
-import { inNetns, openContainerNetns } from '../net/netns.js';
+import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver } from '../dhcp/driver.js';
+import { clientProgram } from '../dhcp/drivers.js';
+import { IpperError, isErrnoCode } from '../errors.js';
+import { isValidInterfaceName } from '../net/names.js';
+import { inNetns, openContainerNetns, type NetnsHandle } from '../net/netns.js';
 import { fileStem } from '../store/records.js';
-import { spawnDetached } from '../sys/exec.js';
-import { openForAppendNoFollow } from '../sys/fs.js';
+import { run, spawnDetached } from '../sys/exec.js';
+import { ensurePrivateDir, openForAppendNoFollow, writeFileAtomic } from '../sys/fs.js';
 import { isAlive, readNetnsInode, readStartTime, signal, type ProcessIdentity } from '../sys/proc.js';
-import { toolPath } from '../sys/tools.js';
 import type { SupervisorPaths } from './paths.js';
 
 export interface ClientHandle {
@@ -20,45 +22,85 @@ export interface ClientHandle {
   exited: Promise<void>;
 }
 
-export interface ClientStart {
+/** Who a client is for: enough to start it, and to release with the same files. */
+export interface ClientTarget {
   containerId: string;
-  /** A process inside the target namespace (the container's init). */
-  netnsPid: number;
   /** The namespace recorded at attach: the client starts there or not at all. */
   netnsInode: number;
   interface: string;
   hostname: string;
-  /** ipper-helper, which udhcpc runs for each event. */
-  eventScript: string;
+  /** ipper-helper, every client's event script. */
+  helper: string;
+}
+
+/** A client to stop: its namespace may be unknown (a leftover no record explains). */
+export type ReleaseTarget = Omit<ClientTarget, 'netnsInode'> & { netnsInode: number | undefined };
+
+export interface ClientStart extends ClientTarget {
+  /** A process inside the target namespace (the container's init). */
+  netnsPid: number;
 }
 
 /** How long a new client may take to enter the namespace (nsenter's setns, then exec). */
 const ENTER_TIMEOUT_MS = 2000;
+/** How long a release command (dhclient -r) may take. */
+const RELEASE_COMMAND_MS = 5000;
 
 export function clientLogPath(paths: SupervisorPaths, containerId: string): string {
   return `${paths.clientLogsDir}/${fileStem(containerId)}.log`;
 }
 
-/** The file a running client's /proc/<pid>/exe names: how garbage collection tells it from its event helper. */
-export function clientExecutable(): string {
-  return realpathSync(toolPath('udhcpc'));
+/** The container's own directory for its client's lease, pid and config files; it goes with the container. */
+export function clientDir(paths: SupervisorPaths, containerId: string): string {
+  return `${paths.clientLogsDir}/${fileStem(containerId)}`;
 }
 
-export async function startClient(paths: SupervisorPaths, start: ClientStart): Promise<ClientHandle> {
+/** Removes a container's client log and files (a directory of ours: rm never follows a symlink in it). */
+export function removeClientFiles(paths: SupervisorPaths, containerId: string): void {
+  rmSync(clientLogPath(paths, containerId), { force: true });
+  rmSync(clientDir(paths, containerId), { recursive: true, force: true });
+}
+
+function clientSetup(paths: SupervisorPaths, driver: DhcpDriver, target: ReleaseTarget, token: string): ClientSetup {
+  return {
+    program: clientProgram(driver),
+    helper: target.helper,
+    interface: target.interface,
+    hostname: target.hostname,
+    dir: clientDir(paths, target.containerId),
+    env: { [ENV_SPOOL]: paths.eventsDir, [ENV_CONTAINER]: target.containerId, [ENV_TOKEN]: token },
+  };
+}
+
+/** The client's directory with the files and subdirectories its command names, none of them a symlink. */
+function prepareClientDir(dir: string, files: Record<string, string>, dirs: readonly string[]): void {
+  ensurePrivateDir(dir);
+  for (const name of dirs) {
+    const path = `${dir}/${name}`;
+    try {
+      mkdirSync(path, { mode: 0o755 });
+    } catch (error) {
+      if (!isErrnoCode(error, 'EEXIST')) throw error;
+      if (!lstatSync(path).isDirectory()) throw new IpperError('STATE_DIR_UNSAFE', `"${path}" is not a directory (a symlink?)`);
+    }
+  }
+  for (const [name, content] of Object.entries(files)) writeFileAtomic(`${dir}/${name}`, content);
+}
+
+export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, start: ClientStart): Promise<ClientHandle> {
   const token = randomBytes(8).toString('hex');
-  const args = udhcpcArgs({ interface: start.interface, hostname: start.hostname, scriptPath: start.eventScript });
+  const setup = clientSetup(paths, driver, start, token);
+  const command = driver.command(setup);
+  prepareClientDir(setup.dir, command.files, command.dirs);
   // Held open until the client is inside: nsenter enters through our descriptor, never by a pid
   // that could have been reused since the hook checked it.
   const netns = openContainerNetns(start.netnsPid, start.netnsInode);
   try {
-    const command = inNetns(netns, [toolPath('udhcpc'), ...args]);
+    const entering = inNetns(netns, command.argv);
     const logFd = openForAppendNoFollow(clientLogPath(paths, start.containerId));
     let child;
     try {
-      child = spawnDetached(command.file, command.args, {
-        env: { [ENV_SPOOL]: paths.eventsDir, [ENV_CONTAINER]: start.containerId, [ENV_TOKEN]: token },
-        outputFd: logFd,
-      });
+      child = spawnDetached(entering.file, entering.args, { env: { ...setup.env }, outputFd: logFd });
     } finally {
       closeSync(logFd);
     }
@@ -112,12 +154,43 @@ export function waitForExit(identity: ProcessIdentity, pollMs: number, timeoutMs
   });
 }
 
-/** How a client ended: on our SIGTERM (udhcpc -R releases first), killed after the grace, or already gone. */
+/** How a client ended: on our signal (after its release), killed after the grace, or already gone. */
 export type StopOutcome = 'terminated' | 'killed' | 'gone';
 
-/** SIGTERM makes udhcpc -R send DHCPRELEASE from its bound address; SIGKILL if it hangs. */
-export async function stopClient(handle: ClientHandle, graceMs = 3000): Promise<StopOutcome> {
-  if (!signal(handle.identity, 'SIGTERM')) return 'gone';
+/**
+ * Stops a client so that it releases its lease, the way its driver says: on a signal that makes it
+ * release and exit (udhcpc -R, dhcpcd), or with SIGTERM and then its release command in the same
+ * namespace (dhclient -r), which this holds open meanwhile: the client may be the last process in
+ * it.
+ */
+export async function stopClient(paths: SupervisorPaths, driver: DhcpDriver, handle: ClientHandle, target: ReleaseTarget, graceMs = 3000): Promise<StopOutcome> {
+  const { release } = driver;
+  if (release.kind === 'signal') return signalAndWait(handle, release.signal, graceMs);
+  let netns: NetnsHandle | undefined;
+  try {
+    if (target.netnsInode !== undefined && isAlive(handle.identity)) netns = openContainerNetns(handle.identity.pid, target.netnsInode);
+  } catch {
+    netns = undefined; // no namespace to release in: the link is gone with it
+  }
+  try {
+    const outcome = await signalAndWait(handle, 'SIGTERM', graceMs);
+    if (netns !== undefined && outcome !== 'gone') {
+      const setup = clientSetup(paths, driver, target, handle.token);
+      const entering = inNetns(netns, release.argv(setup));
+      const said = await run(entering.file, entering.args, { timeoutMs: RELEASE_COMMAND_MS, env: { ...setup.env } }).then(
+        (result) => `${result.stdout}\n${result.stderr}\n`,
+        (error: unknown) => `release command failed: ${(error as Error).message}\n`,
+      );
+      appendFileSync(clientLogPath(paths, target.containerId), said);
+    }
+    return outcome;
+  } finally {
+    netns?.close();
+  }
+}
+
+async function signalAndWait(handle: ClientHandle, sig: NodeJS.Signals, graceMs: number): Promise<StopOutcome> {
+  if (!signal(handle.identity, sig)) return 'gone';
   const stopped = await Promise.race([handle.exited.then(() => true), waitForExit(handle.identity, 20, graceMs).then(() => !isAlive(handle.identity))]);
   if (stopped) return 'terminated';
   signal(handle.identity, 'SIGKILL');
@@ -128,4 +201,15 @@ export async function stopClient(handle: ClientHandle, graceMs = 3000): Promise<
 /** A duplicate client holds the same lease as the live one: it goes without a release. */
 export async function killClient(identity: ProcessIdentity): Promise<void> {
   if (signal(identity, 'SIGKILL')) await waitForExit(identity, 20, 3000);
+}
+
+/** The interface a running client serves: every driver's argv ends with it. */
+export function clientInterfaceOf(pid: number, fallback: string): string {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean);
+    const last = argv.at(-1);
+    return last !== undefined && isValidInterfaceName(last) ? last : fallback;
+  } catch {
+    return fallback;
+  }
 }

@@ -1,22 +1,27 @@
 // poststop when no supervisor can be reached: release and remove straight from the record.
 import type { HookLog } from '../log/deferred.js';
+import { driverFor } from '../dhcp/drivers.js';
 import { forgetPort } from '../net/filter.js';
 import { deleteLink } from '../net/links.js';
 import { readRecord, removeRecord } from '../store/records.js';
-import { removeFile } from '../sys/fs.js';
+import { helperPath } from '../sys/helper.js';
 import { isAlive } from '../sys/proc.js';
-import { adoptClient, clientLogPath, stopClient } from './clients.js';
+import { adoptClient, removeClientFiles, stopClient } from './clients.js';
 import { supervisorPaths } from './paths.js';
 
-export async function teardownWithoutSupervisor(stateDir: string, id: string, log: Pick<HookLog, 'error'>): Promise<void> {
+export async function teardownWithoutSupervisor(stateDir: string, helperDir: string, id: string, log: Pick<HookLog, 'error'>): Promise<void> {
   const record = readRecord(stateDir, id);
   if (record === undefined || isAlive(record.container)) return;
+  const paths = supervisorPaths(stateDir);
   try {
-    if (record.client !== null) await stopClient(adoptClient(record.client, record.client.token, 20));
+    if (record.client !== null) {
+      const target = { containerId: id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir) };
+      await stopClient(paths, driverFor(record.dhcpClient), adoptClient(record.client, record.client.token, 20), target);
+    }
     await deleteLink(record.hostVeth);
     // As the supervisor's teardown does; harmless when the filter is off or nft is absent.
     await forgetPort(record.hostVeth, record.mac).catch(() => undefined);
-    removeFile(clientLogPath(supervisorPaths(stateDir), id));
+    removeClientFiles(paths, id);
     removeRecord(stateDir, id);
   } catch (error) {
     log.error({ id, err: error }, 'direct teardown incomplete; garbage collection will finish it');

@@ -1,5 +1,6 @@
 // Requests and replies between the hook and the supervisor: one JSON object per line on a unix socket.
 import * as z from '../config/zod.js';
+import { dhcpClientSchema } from '../dhcp/driver.js';
 import { containerIdSchema } from '../oci/state.js';
 import { recordSchema } from '../store/records.js';
 
@@ -7,7 +8,7 @@ import { recordSchema } from '../store/records.js';
  * Both sides name the protocol they speak in every line. A hook never trusts a supervisor that
  * speaks another one (an old supervisor left running after an upgrade), and the other way round.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 const v = z.literal(PROTOCOL_VERSION);
 
 export const attachRequestSchema = z.strictObject({
@@ -21,6 +22,8 @@ export const attachRequestSchema = z.strictObject({
   interface: z.string(),
   mac: z.optional(z.string()),
   hostname: z.string(),
+  /** The client this container's lease is kept by, for its whole life (the config may change meanwhile). */
+  dhcpClient: dhcpClientSchema,
   leaseTimeoutMs: z.int().check(z.minimum(1)),
   onLeaseTimeout: z.enum(['fail', 'continue']),
 });

@@ -1,6 +1,6 @@
 // The DHCP clients' event files: watched with inotify, read in the order they were written.
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { parseClientEvent, type ClientEvent } from '../dhcp/udhcpc.js';
+import { readSpooledEvent, type SpooledEvent } from '../dhcp/driver.js';
 import type { Logger } from '../log/logger.js';
 import { readFileNoFollow, removeFile } from '../sys/fs.js';
 
@@ -14,7 +14,7 @@ export class EventSpool {
 
   constructor(
     private readonly dir: string,
-    private readonly onEvent: (event: ClientEvent) => void,
+    private readonly onEvent: (event: SpooledEvent) => void,
     private readonly log: Logger,
   ) {}
 
@@ -71,7 +71,7 @@ export class EventSpool {
     } finally {
       removeFile(path);
     }
-    const event = parseClientEvent(text);
+    const event = readSpooledEvent(text);
     if (event === undefined) {
       this.log.warn({ path }, 'unreadable DHCP event ignored');
       return;

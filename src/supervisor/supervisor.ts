@@ -4,7 +4,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { leaseCommands, deconfigCommands } from '../dhcp/apply.js';
 import { diagnoseLeaseTimeout } from '../dhcp/diagnose.js';
 import { parseLeaseFields, type Lease } from '../dhcp/lease.js';
-import type { ClientEvent } from '../dhcp/udhcpc.js';
+import type { ClientEvent, DhcpDriver, SpooledEvent } from '../dhcp/driver.js';
+import { clientProgram, driverFor, installedClientExecutables } from '../dhcp/drivers.js';
 import { IpperError, toIpperError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
@@ -12,10 +13,9 @@ import { generateUniqueMac } from '../net/mac.js';
 import { hostVethName, instanceId, vethAlias } from '../net/names.js';
 import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { removeRecord, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
-import { removeFile } from '../sys/fs.js';
 import type { HelperFile } from '../sys/helper.js';
 import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
-import { adoptClient, clientExecutable, clientLogPath, killClient, startClient, stopClient, type ClientHandle } from './clients.js';
+import { adoptClient, clientInterfaceOf, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
 import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
@@ -24,7 +24,7 @@ import type { AttachRequest } from './protocol.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
-  /** ipper-helper: udhcpc's event script, checked before every client start. */
+  /** ipper-helper: every client's event script, checked before every client start. */
   helper: HelperFile;
   log: Logger;
   /** IPv4 whose last three octets go into generated MACs; default: the bridge's address. */
@@ -35,6 +35,8 @@ export interface SupervisorOptions {
 
 interface Entry {
   record: ContainerRecord;
+  /** The record's client (dhcpClient): the one this container's lease is kept by. */
+  driver: DhcpDriver;
   client: ClientHandle | undefined;
   /** This client incarnation has bound once: until then a deconfig must not drop the old address. */
   clientBound: boolean;
@@ -97,10 +99,10 @@ export class Supervisor {
   }
 
   /** The ports of the containers that are attached and not being removed (for the bridge watch). */
-  ports(): { id: string; hostVeth: string; bridge: string; mac: string; client: ProcessIdentity | undefined }[] {
+  ports(): { id: string; hostVeth: string; bridge: string; mac: string; client: ProcessIdentity | undefined; renewSignal: NodeJS.Signals | undefined }[] {
     return [...this.entries.values()]
       .filter((entry) => entry.record.phase === 'active' && entry.stopping === undefined)
-      .map(({ record, client }) => ({ id: record.id, hostVeth: record.hostVeth, bridge: record.bridge, mac: record.mac, client: client?.identity }));
+      .map(({ record, client, driver }) => ({ id: record.id, hostVeth: record.hostVeth, bridge: record.bridge, mac: record.mac, client: client?.identity, renewSignal: driver.renewSignal }));
   }
 
   /** Creates the container's network and waits for its lease; undoes every step on failure. */
@@ -124,6 +126,8 @@ export class Supervisor {
       await this.teardown(existing, 'a new incarnation replaces it');
     }
     this.assertSameContainer(request);
+    // Before anything is made: a client that is not installed is the operator's to fix.
+    clientProgram(driverFor(request.dhcpClient));
     const bridge = await this.bridgeInfo(request.bridge);
     if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
     // From here to entries.set nothing awaits: choosing the MAC and reserving it are one step.
@@ -143,6 +147,7 @@ export class Supervisor {
       container: { pid: request.pid, startTime: request.pidStartTime },
       netnsInode: request.netnsInode,
       phase: 'attaching',
+      dhcpClient: request.dhcpClient,
       client: null,
       lease: null,
       createdAt: new Date().toISOString(),
@@ -238,6 +243,7 @@ export class Supervisor {
     this.entries.set(record.id, entry);
     if (record.client !== null && isAlive(record.client)) {
       entry.client = adoptClient(record.client, record.client.token);
+      // Stopped by the driver it was started with, whatever dhcpClient the config says now.
       entry.clientBound = record.lease !== null;
       void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
     }
@@ -265,7 +271,7 @@ export class Supervisor {
       this.helper.ensure(); // running clients call it at each renewal
       await this.adopt(); // records on disk that no entry holds (none should exist): taken over or reaped
       const veths = await listOwnVeths(this.instance);
-      const own = listOwnProcesses(this.paths.eventsDir, clientExecutable());
+      const own = listOwnProcesses(this.paths.eventsDir, installedClientExecutables());
       const entries = [...this.entries.values()];
       const actions = planGc({
         records: entries.map(({ record, client }) => ({
@@ -318,14 +324,27 @@ export class Supervisor {
     } else {
       // The identity read when listing: a pid reused since then is never signalled.
       const identity = { pid: action.pid, startTime: action.startTime };
-      if (action.release) await stopClient(adoptClient(identity, '', 20));
-      else await killClient(identity);
+      if (!action.release) await killClient(identity);
+      else {
+        // No record: the client's own files (by its container id) and argv say what it serves.
+        const target: ReleaseTarget = { containerId: action.id, netnsInode: action.netnsInode, interface: clientInterfaceOf(action.pid, 'eth0'), hostname: '', helper: this.helper.ensure() };
+        await stopClient(this.paths, driverFor(action.driver), adoptClient(identity, '', 20), target);
+        removeClientFiles(this.paths, action.id);
+      }
     }
   }
 
-  handleEvent(event: ClientEvent): void {
-    const entry = this.entries.get(event.containerId);
-    if (entry === undefined || entry.releasing || entry.record.client?.token !== event.token) return;
+  /** An event file from a client: read by the driver of the container's client, then applied in order. */
+  handleEvent(spooled: SpooledEvent): void {
+    const entry = this.entries.get(spooled.containerId);
+    if (entry === undefined || entry.releasing || entry.record.client?.token !== spooled.token) return;
+    const parsed = entry.driver.parseEvent(spooled.env);
+    if (parsed === null) return; // an event with nothing to apply
+    if (parsed === undefined) {
+      this.log.warn({ id: spooled.containerId, client: entry.driver.name }, 'unknown DHCP client event ignored');
+      return;
+    }
+    const event: ClientEvent = { ...parsed, containerId: spooled.containerId, token: spooled.token };
     entry.events = entry.events
       .then(() => this.applyEvent(entry, event))
       .catch((error: unknown) => this.log.error({ id: event.containerId, event: event.event, err: error }, 'lease event failed'));
@@ -423,6 +442,7 @@ export class Supervisor {
   private newEntry(record: ContainerRecord): Entry {
     return {
       record,
+      driver: driverFor(record.dhcpClient),
       client: undefined,
       clientBound: false,
       stopping: undefined,
@@ -461,11 +481,9 @@ export class Supervisor {
   private async startClientFor(entry: Entry): Promise<void> {
     const { record } = entry;
     entry.clientLogOffset = fileSize(clientLogPath(this.paths, record.id));
-    const client = await startClient(this.paths, {
-      containerId: record.id, netnsPid: record.container.pid, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, eventScript: this.helper.ensure(),
-    });
+    const client = await startClient(this.paths, entry.driver, { ...this.clientTarget(entry), netnsPid: record.container.pid });
     if (entry.stopping !== undefined) {
-      await stopClient(client); // torn down while it started: it must not outlive the entry
+      await stopClient(this.paths, entry.driver, client, this.clientTarget(entry)); // torn down while it started: it must not outlive the entry
       return;
     }
     entry.client = client;
@@ -474,6 +492,11 @@ export class Supervisor {
     this.persist(entry);
     this.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
     void client.exited.then(() => this.onClientExit(entry, client));
+  }
+
+  private clientTarget(entry: Entry): ReleaseTarget & { netnsInode: number } {
+    const { record } = entry;
+    return { containerId: record.id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: this.helper.ensure() };
   }
 
   private onClientExit(entry: Entry, client: ClientHandle | undefined): void {
@@ -535,7 +558,7 @@ export class Supervisor {
     } catch {
       bridgeNfCallIptables = undefined;
     }
-    return diagnoseLeaseTimeout({ clientLog, bridge: entry.record.bridge, bridgeNfCallIptables });
+    return diagnoseLeaseTimeout({ seen: entry.driver.exchangeSeen(clientLog), clientLog, bridge: entry.record.bridge, bridgeNfCallIptables });
   }
 
   /** Stops the client (it releases the lease while the link still exists), then removes the rest. */
@@ -553,19 +576,19 @@ export class Supervisor {
     try {
       // A request the server may already have acknowledged: let the client finish it, so that it
       // holds the lease and its release reaches the server (killed now, the lease would leak).
-      if (entry.client !== undefined && !entry.clientBound && /select/.test(this.clientLogSince(entry))) {
+      if (entry.client !== undefined && !entry.clientBound && entry.driver.exchangeSeen(this.clientLogSince(entry)).requests > 0) {
         await this.waitForLease(entry, REQUEST_GRACE_MS, new AbortController().signal);
       }
       entry.releasing = true;
       if (entry.client !== undefined) {
-        const outcome = await stopClient(entry.client);
+        const outcome = await stopClient(this.paths, entry.driver, entry.client, this.clientTarget(entry));
         released = this.releaseSent(entry, outcome);
       }
       if (!released) this.log.error({ id: record.id, reason, ip: record.lease?.ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
       this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
       await deleteLink(record.hostVeth);
       await this.portFilter.forget(record, record.id);
-      removeFile(clientLogPath(this.paths, record.id));
+      removeClientFiles(this.paths, record.id);
       removeRecord(this.paths.stateDir, record.id);
       this.log.info({ id: record.id, reason, ip: record.lease?.ip, released }, 'container network removed');
       return { released, removed: true };
@@ -579,12 +602,12 @@ export class Supervisor {
 
   /**
    * Whether the stopped client released its lease: it had none to release, or it ended on our
-   * SIGTERM and said it sent the release (udhcpc -R: "unicasting a release of ...").
+   * signal and its log (its release command's, for dhclient) says it sent the release.
    */
   private releaseSent(entry: Entry, outcome: 'terminated' | 'killed' | 'gone'): boolean {
     if (!entry.clientBound && entry.record.lease === null) return true; // no lease to release
     if (outcome !== 'terminated') return false;
-    return /release of/.test(this.clientLogSince(entry));
+    return entry.driver.releaseSent(this.clientLogSince(entry));
   }
 
   /** `ipper supervisor --release-all`: every lease released and every container's network removed, on purpose. */

@@ -8,7 +8,7 @@ import { instanceId } from '../../src/net/names.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer } from '../helpers/hook.js';
-import { IPPER, filesIn, isPidAlive, linkNames, processesMatching } from '../helpers/host.js';
+import { IPPER, filesIn, isPidAlive, linkNames, processesMatching, clientsOf } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
 
 let world: TestWorld;
@@ -44,7 +44,7 @@ function holdersOf(netnsInode: number): number[] {
 function expectHostClean(): void {
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-  expect(processesMatching(world.helper)).toEqual([]);
+  expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
 }
 
 beforeAll(() => {
@@ -182,7 +182,7 @@ describe('the supervisor', () => {
     const extra = newContainer();
     expect(processesMatching(' supervisor').filter((p) => p.cmdline.startsWith(IPPER)).length).toBeGreaterThanOrEqual(1);
     expect(containers.map(({ id }) => Number(inspect(world, id).NetworkSettings['DHCP_PID']))).toEqual(clientsBefore);
-    expect(processesMatching(world.helper)).toHaveLength(containers.length + 1);
+    expect(clientsOf(world.stateDir)).toHaveLength(containers.length + 1);
     // An adopted client's renewal (forced now with SIGUSR1) reaches the server and the new supervisor.
     const renewed = containers[0]!.id;
     const record = () => JSON.parse(readFileSync(`${world.stateDir}/containers/${renewed}.json`, 'utf8'));

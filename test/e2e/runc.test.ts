@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, clientsOf } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { runHook } from '../helpers/hook.js';
 
@@ -131,7 +131,7 @@ describe('a runc container with the ipper hook', () => {
     expect(linkNames(world.lab.hostNs)).not.toContain(hostVeth);
     expect(isPidAlive(clientPid)).toBe(false);
     expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(world.helper)).toEqual([]);
+    expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
   });
 
   it('a second poststop for the same container exits 0 and changes nothing', () => {

@@ -7,8 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
-import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, clientsOf } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
+import { PROTOCOL_VERSION } from '../../src/supervisor/protocol.js';
 
 let world: TestWorld;
 let baselineLinks: string[];
@@ -102,7 +103,7 @@ afterAll(async () => {
 async function expectHostClean(): Promise<void> {
   await expect.poll(() => filesIn(`${world.stateDir}/containers`).filter((name) => name.endsWith('.json')), { timeout: 5 * GC_MS + 5000 }).toEqual([]);
   await expect.poll(() => linkNames(world.lab.hostNs), { timeout: 5 * GC_MS + 5000 }).toEqual(baselineLinks);
-  expect(processesMatching(world.helper)).toEqual([]);
+  expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
 }
 
 describe('two configurations with different state directories on one bridge', () => {
@@ -295,7 +296,7 @@ describe('a supervisor that speaks another protocol', () => {
   afterEach(() => server?.close());
 
   it.each([
-    ['an unknown failure code', { v: 2, ok: false, code: 'SOMETHING_NEW', message: 'from the future' }],
+    ['an unknown failure code', { v: PROTOCOL_VERSION, ok: false, code: 'SOMETHING_NEW', message: 'from the future' }],
     ['an old supervisor\'s reply, without a version', { ok: true }],
   ])('%s: the hook fails with one line, never a silent success', async (_name, reply) => {
     await world.stopSupervisor();

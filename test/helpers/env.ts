@@ -8,7 +8,7 @@ export interface TestWorld {
   labOptions: LabOptions;
   dir: string;
   stateDir: string;
-  /** The supervisor's ipper-helper: every DHCP client of this world runs it (-s). */
+  /** The supervisor's ipper-helper: every DHCP client of this world runs it as its event script. */
   helper: string;
   logFile: string;
   configPath: string;
@@ -17,6 +17,9 @@ export interface TestWorld {
   stopSupervisor: (stateDirOfIt?: string) => Promise<void>;
   destroy: () => Promise<void>;
 }
+
+/** The DHCP client the root tiers run with: IPPER_TEST_DHCP_CLIENT=udhcpc|dhclient|dhcpcd (default udhcpc). */
+export const TEST_DHCP_CLIENT = process.env['IPPER_TEST_DHCP_CLIENT'] ?? 'udhcpc';
 
 export function createWorld(baseName: string, subnet: string, config: Record<string, unknown> = {}): TestWorld {
   // IPPER_LAB_PREFIX lets two checkouts run their tests on one machine without sharing a lab.
@@ -31,7 +34,7 @@ export function createWorld(baseName: string, subnet: string, config: Record<str
   const logFile = `${dir}/ipper.log`;
   const configPath = `${dir}/config.json`;
   const writeConfig = (extra: Record<string, unknown> = {}): void => {
-    writeFileSync(configPath, JSON.stringify({ bridge: lab.bridge, stateDir, helperDir, logFile, logLevel: 'debug', ...config, ...extra }, null, 2));
+    writeFileSync(configPath, JSON.stringify({ bridge: lab.bridge, stateDir, helperDir, logFile, logLevel: 'debug', dhcpClient: TEST_DHCP_CLIENT, ...config, ...extra }, null, 2));
   };
   writeConfig();
   const stopSupervisor = async (stateDirOfIt = stateDir): Promise<void> => {

@@ -65,3 +65,33 @@ export function filesIn(dir: string): string[] {
     return [];
   }
 }
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The DHCP clients of a state directory, whatever the client: processes (not zombies) whose
+ * environment names its event spool, one per client (the root of a client that forks, as dhcpcd
+ * does; its event helper while it runs is the client's child). `all` lists every such process.
+ */
+export function clientsOf(stateDir: string, { all = false } = {}): number[] {
+  const spool = `IPPER_SPOOL=${stateDir}/events`;
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (isPidAlive(Number(name)) && readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(spool)) found.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  if (all) return found.sort((a, b) => a - b);
+  const pids = new Set(found);
+  return found.filter((pid) => !pids.has(parentOf(pid) ?? 0)).sort((a, b) => a - b);
+}

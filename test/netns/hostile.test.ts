@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, sh, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, filesIn, linkNames, namespaceView, clientsOf } from '../helpers/host.js';
 
 let world: TestWorld;
 let baselineLinks: string[];
@@ -205,13 +205,13 @@ describe("the supervisor's socket", () => {
 
   function attachRequest(id: string, pid: number): string {
     const startTime = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
-    return JSON.stringify({ op: 'attach', id, pid, pidStartTime: startTime, netnsInode: statSync(`/proc/${pid}/ns/net`).ino, bridge: world.lab.bridge, interface: 'eth0', hostname: id, leaseTimeoutMs: 3000, onLeaseTimeout: 'fail' });
+    return JSON.stringify({ op: 'attach', id, pid, pidStartTime: startTime, netnsInode: statSync(`/proc/${pid}/ns/net`).ino, bridge: world.lab.bridge, interface: 'eth0', hostname: id, dhcpClient: 'udhcpc', leaseTimeoutMs: 3000, onLeaseTimeout: 'fail' });
   }
 
   it('refuses and logs another user even when the socket is opened to everyone', async () => {
     const owner = await fake();
     expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'sockowner', pid: owner.pid })).status).toBe(0);
-    const ownerClient = processesMatching(world.helper).map((p) => p.pid);
+    const ownerClient = clientsOf(world.stateDir);
     const victim = await fake();
     const modes = [world.dir, world.stateDir].map((path) => [path, statSync(path).mode & 0o777] as const);
     try {
@@ -227,7 +227,7 @@ describe("the supervisor's socket", () => {
     expect(Object.keys(namespaceView(victim.pid).macs)).toEqual(['lo']);
     expect(filesIn(`${world.stateDir}/containers`)).toEqual(['sockowner.json']);
     expect(namespaceView(owner.pid).addresses.map((address) => address.ifname)).toContain('eth0');
-    expect(processesMatching(world.helper).map((p) => p.pid)).toEqual(ownerClient);
+    expect(clientsOf(world.stateDir)).toEqual(ownerClient);
     const refusals = readFileSync(world.logFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { peer?: { uid: number } });
     expect(refusals.filter((entry) => entry.peer?.uid === NOBODY)).toHaveLength(2);
     owner.stop();
@@ -400,7 +400,7 @@ describe('a rogue server beyond what dnsmasq will send (busybox udhcpd)', () => 
       expect(result.stderr).toMatch(/the server's lease was refused: mask "0" is not a prefix length 1-32/);
       expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
       expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-      expect(processesMatching(world.helper)).toEqual([]);
+      expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
       expect(Object.keys(namespaceView(container.pid).macs)).toEqual(['lo']);
     });
   });
@@ -417,8 +417,8 @@ describe('discipline', () => {
     hook.stdin.end(ociState({ id: 'nopath', pid: container.pid }));
     expect(await new Promise((resolve) => hook.on('exit', resolve))).toBe(0);
     const supervisor = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8'));
-    const clients = processesMatching(world.helper).map((p) => p.pid);
-    expect(clients).toHaveLength(1);
+    expect(clientsOf(world.stateDir)).toHaveLength(1);
+    const clients = clientsOf(world.stateDir, { all: true }); // every process of it (dhcpcd forks)
     for (const pid of [supervisor, ...clients]) {
       const links = readdirSync(`/proc/${pid}/fd`).map((fd) => {
         try {

@@ -43,7 +43,7 @@ describe('parseConfig', () => {
     ['{"allowedBridges":["ok","a b"]}', `config F: allowedBridges.1: ${IFNAME}`],
     ['{"interface":"a/b"}', `config F: interface: ${IFNAME}`],
     ['{"interface":".."}', `config F: interface: ${IFNAME}`],
-    ['{"dhcpClient":"foo"}', 'config F: dhcpClient: must be one of "udhcpc"'],
+    ['{"dhcpClient":"foo"}', 'config F: dhcpClient: must be one of "udhcpc", "dhclient", "dhcpcd"'],
     ['{"stateDir":"run/ipper"}', 'config F: stateDir: must be an absolute path'],
     ['{"logFile":"ipper.log"}', 'config F: logFile: must be an absolute path'],
     ['{"leaseTimeoutMs":-1}', 'config F: leaseTimeoutMs: must be at least 100'],

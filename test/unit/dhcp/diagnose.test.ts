@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseLeaseTimeout } from '../../../src/dhcp/diagnose.js';
+import { diagnoseLeaseTimeout, type LeaseTimeoutFacts } from '../../../src/dhcp/diagnose.js';
+import { udhcpc } from '../../../src/dhcp/udhcpc.js';
+
+/** The facts as the supervisor gathers them for a udhcpc client: its driver reads the log. */
+const facts = (fields: Omit<LeaseTimeoutFacts, 'seen'>): LeaseTimeoutFacts => ({ ...fields, seen: udhcpc.exchangeSeen(fields.clientLog) });
 
 const HINT = '; br_netfilter is loaded with bridge-nf-call-iptables=1, so iptables FORWARD rules (Docker sets policy DROP) see bridged DHCP: allow it, or set net.bridge.bridge-nf-call-iptables=0';
 const DISCOVERS = 'udhcpc: started, v1.35.0\nudhcpc: broadcasting discover\nudhcpc: broadcasting discover\nudhcpc: broadcasting discover\n';
@@ -22,11 +26,11 @@ describe('diagnoseLeaseTimeout', () => {
     [SELECT, '1\n', NO_ACK + HINT],
     [`${SELECT}udhcpc: sending select for 10.0.0.5\n`, undefined, NO_ACK.replace('(1 DHCPREQUEST', '(2 DHCPREQUEST')],
   ])('%j with bridge-nf-call-iptables %j', (clientLog, bridgeNfCallIptables, expected) => {
-    expect(diagnoseLeaseTimeout({ clientLog, bridge: 'br0', bridgeNfCallIptables })).toBe(expected);
+    expect(diagnoseLeaseTimeout(facts({ clientLog, bridge: 'br0', bridgeNfCallIptables }))).toBe(expected);
   });
 
   it('names the bridge', () => {
-    expect(diagnoseLeaseTimeout({ clientLog: 'udhcpc: broadcasting discover\n', bridge: 'lab0', bridgeNfCallIptables: undefined })).toBe(
+    expect(diagnoseLeaseTimeout(facts({ clientLog: 'udhcpc: broadcasting discover\n', bridge: 'lab0', bridgeNfCallIptables: undefined }))).toBe(
       '1 DHCPDISCOVER sent on bridge "lab0", no DHCPOFFER came back: is a DHCP server reachable on that bridge, with free addresses?',
     );
   });
@@ -34,6 +38,6 @@ describe('diagnoseLeaseTimeout', () => {
 
 describe('diagnoseLeaseTimeout reads older busybox output', () => {
   it('counts "Sending discover..." lines', () => {
-    expect(diagnoseLeaseTimeout({ clientLog: 'Sending discover...\nSending discover...\n', bridge: 'br0', bridgeNfCallIptables: undefined })).toMatch(/^2 DHCPDISCOVER sent on bridge "br0"/);
+    expect(diagnoseLeaseTimeout(facts({ clientLog: 'Sending discover...\nSending discover...\n', bridge: 'br0', bridgeNfCallIptables: undefined }))).toMatch(/^2 DHCPDISCOVER sent on bridge "br0"/);
   });
 });

@@ -16,6 +16,7 @@ function record(id: string, fields: Partial<ContainerRecord> = {}): ContainerRec
     container: { pid: 4242, startTime: 1000 },
     netnsInode: 4026532000,
     phase: 'active',
+    dhcpClient: 'udhcpc',
     client: { pid: 4300, startTime: 1001, token: 'tok' },
     lease: { ip: '10.100.80.150', prefixLen: 24, router: '10.100.80.1', dns: ['10.100.80.1', '1.1.1.1'], leaseSeconds: 3600, boundAt: '2024-01-01T00:00:00.000Z' },
     createdAt: '2024-01-01T00:00:00.000Z',
