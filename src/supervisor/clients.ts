@@ -1,17 +1,17 @@
 // DHCP client processes: started inside the container's namespace, detached from us so that they
 // outlive a supervisor restart, stopped with a release. What differs between clients is asked of
 // their driver (src/dhcp/driver.ts); this module only runs processes.
-import { appendFileSync, closeSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver } from '../dhcp/driver.js';
-import { clientProgram } from '../dhcp/drivers.js';
+import { clientProgram, installedClientExecutables } from '../dhcp/drivers.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { isValidInterfaceName } from '../net/names.js';
 import { inNetns, openContainerNetns, type NetnsHandle } from '../net/netns.js';
 import { fileStem } from '../store/records.js';
 import { run, spawnDetached } from '../sys/exec.js';
 import { ensurePrivateDir, openForAppendNoFollow, writeFileAtomic } from '../sys/fs.js';
-import { isAlive, readNetnsInode, readStartTime, signal, type ProcessIdentity } from '../sys/proc.js';
+import { isAlive, processesInMountNs, readMountNsInode, readNetnsInode, readStartTime, signal, type ProcessIdentity } from '../sys/proc.js';
 import type { SupervisorPaths } from './paths.js';
 
 export interface ClientHandle {
@@ -20,6 +20,11 @@ export interface ClientHandle {
   token: string;
   /** Resolves once the process is gone. */
   exited: Promise<void>;
+  /**
+   * The client's own mount namespace, when it has one (dhcpcd): its privilege-separated helpers
+   * outlive a client killed by hand, and are found and ended by it. Never the supervisor's own.
+   */
+  mountNs: number | undefined;
 }
 
 /** Who a client is for: enough to start it, and to release with the same files. */
@@ -111,20 +116,23 @@ export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, st
     }
     const identity = { pid, startTime };
     const exited = child.exited.then(() => undefined);
-    await waitUntilInside(identity, netns.inode, exited);
-    return { identity, token, exited };
+    await waitUntilRunning(identity, netns.inode, realpathSync(setup.program), exited);
+    return { identity, token, exited, mountNs: ownMountNs(pid) };
   } finally {
     netns.close();
   }
 }
 
-/** Polls (a few ms) until the new process's namespace is the container's; it exits if nsenter failed. */
-async function waitUntilInside(identity: ProcessIdentity, inode: number, exited: Promise<void>): Promise<void> {
+/**
+ * Polls (a few ms) until the new process runs the client itself in the container's namespace
+ * (nsenter, and ipper-helper for dhcpcd, exec it in place); it exits if either failed.
+ */
+async function waitUntilRunning(identity: ProcessIdentity, inode: number, executable: string, exited: Promise<void>): Promise<void> {
   let gone = false;
   void exited.then(() => (gone = true));
   const deadline = Date.now() + ENTER_TIMEOUT_MS;
   for (let delayMs = 1; ; delayMs = Math.min(20, delayMs * 2)) {
-    if (readNetnsInode(identity.pid) === inode && isAlive(identity)) return;
+    if (readNetnsInode(identity.pid) === inode && exeOf(identity.pid) === executable && isAlive(identity)) return;
     if (gone || !isAlive(identity)) throw new IpperError('COMMAND_FAILED', 'the DHCP client exited before it entered the container\'s namespace');
     if (Date.now() > deadline) {
       signal(identity, 'SIGKILL');
@@ -134,9 +142,40 @@ async function waitUntilInside(identity: ProcessIdentity, inode: number, exited:
   }
 }
 
-/** A client started by an earlier supervisor: not our child, so its exit is seen by polling. */
-export function adoptClient(identity: ProcessIdentity, token: string, pollMs = 1000): ClientHandle {
-  return { identity, token, exited: waitForExit(identity, pollMs) };
+function exeOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's mount namespace when it is not ours (one ipper-helper made for it). */
+function ownMountNs(pid: number): number | undefined {
+  const inode = readMountNsInode(pid);
+  return inode === undefined || inode === readMountNsInode('self') ? undefined : inode;
+}
+
+/**
+ * A client started by an earlier supervisor (or found by garbage collection): not our child, so
+ * its exit is seen by polling. Its mount namespace is as recorded, or read now.
+ */
+export function adoptClient(identity: ProcessIdentity, token: string, pollMs = 1000, mountNs?: number): ClientHandle {
+  return { identity, token, exited: waitForExit(identity, pollMs), mountNs: mountNs ?? (isAlive(identity) ? ownMountNs(identity.pid) : undefined) };
+}
+
+/**
+ * Ends whatever is left of a client that has exited: the processes in its own mount namespace
+ * (dhcpcd's helpers, which a SIGKILLed dhcpcd leaves behind holding the container's namespace).
+ */
+export function endClientLeftovers(handle: Pick<ClientHandle, 'mountNs'>): void {
+  if (handle.mountNs === undefined || handle.mountNs === readMountNsInode('self')) return;
+  // A namespace inode can be reused once its namespace is gone: only a client's own program is ended.
+  const clients = installedClientExecutables();
+  for (const process of processesInMountNs(handle.mountNs)) {
+    const exe = exeOf(process.pid);
+    if (exe !== undefined && clients.has(exe)) signal(process, 'SIGKILL');
+  }
 }
 
 export function waitForExit(identity: ProcessIdentity, pollMs: number, timeoutMs = Infinity): Promise<void> {
@@ -164,6 +203,14 @@ export type StopOutcome = 'terminated' | 'killed' | 'gone';
  * it.
  */
 export async function stopClient(paths: SupervisorPaths, driver: DhcpDriver, handle: ClientHandle, target: ReleaseTarget, graceMs = 3000): Promise<StopOutcome> {
+  try {
+    return await stopAndRelease(paths, driver, handle, target, graceMs);
+  } finally {
+    endClientLeftovers(handle);
+  }
+}
+
+async function stopAndRelease(paths: SupervisorPaths, driver: DhcpDriver, handle: ClientHandle, target: ReleaseTarget, graceMs: number): Promise<StopOutcome> {
   const { release } = driver;
   if (release.kind === 'signal') return signalAndWait(handle, release.signal, graceMs);
   let netns: NetnsHandle | undefined;
@@ -200,7 +247,9 @@ async function signalAndWait(handle: ClientHandle, sig: NodeJS.Signals, graceMs:
 
 /** A duplicate client holds the same lease as the live one: it goes without a release. */
 export async function killClient(identity: ProcessIdentity): Promise<void> {
+  const handle = adoptClient(identity, '', 20);
   if (signal(identity, 'SIGKILL')) await waitForExit(identity, 20, 3000);
+  endClientLeftovers(handle);
 }
 
 /** The interface a running client serves: every driver's argv ends with it. */

@@ -15,7 +15,7 @@ import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { removeRecord, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
 import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
-import { adoptClient, clientInterfaceOf, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
+import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
 import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
@@ -242,7 +242,7 @@ export class Supervisor {
     const entry = this.newEntry(record);
     this.entries.set(record.id, entry);
     if (record.client !== null && isAlive(record.client)) {
-      entry.client = adoptClient(record.client, record.client.token);
+      entry.client = adoptClient(record.client, record.client.token, undefined, record.client.mountNs);
       // Stopped by the driver it was started with, whatever dhcpClient the config says now.
       entry.clientBound = record.lease !== null;
       void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
@@ -488,7 +488,7 @@ export class Supervisor {
     }
     entry.client = client;
     entry.clientBound = false;
-    record.client = { ...client.identity, token: client.token };
+    record.client = { ...client.identity, token: client.token, ...(client.mountNs !== undefined && { mountNs: client.mountNs }) };
     this.persist(entry);
     this.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
     void client.exited.then(() => this.onClientExit(entry, client));
@@ -500,6 +500,8 @@ export class Supervisor {
   }
 
   private onClientExit(entry: Entry, client: ClientHandle | undefined): void {
+    // What a client killed by hand leaves (dhcpcd's helpers) would hold the namespace and the lease.
+    if (client !== undefined) endClientLeftovers(client);
     if (entry.stopping !== undefined || entry.client !== client || this.entries.get(entry.record.id) !== entry) return;
     entry.client = undefined;
     if (!isAlive(entry.record.container)) {

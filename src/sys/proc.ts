@@ -1,5 +1,5 @@
 // Process identity: a pid alone is reused by the kernel, a pid with its start time is not.
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 export interface ProcessIdentity {
   pid: number;
@@ -60,6 +60,26 @@ export function readInterfaceNames(pid: number): string[] {
     .slice(2)
     .map((line) => line.split(':')[0]?.trim() ?? '')
     .filter((name) => name !== '');
+}
+
+/** Inode of a process's mount namespace. */
+export function readMountNsInode(pid: number | 'self'): number | undefined {
+  try {
+    return statSync(`/proc/${pid}/ns/mnt`).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live process in a mount namespace, with its identity as it was listed. */
+export function processesInMountNs(inode: number): ProcessIdentity[] {
+  const found: ProcessIdentity[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || readMountNsInode(Number(name)) !== inode) continue;
+    const startTime = readStartTime(Number(name));
+    if (startTime !== undefined) found.push({ pid: Number(name), startTime });
+  }
+  return found;
 }
 
 export function signal(identity: ProcessIdentity, sig: NodeJS.Signals): boolean {

@@ -1,14 +1,14 @@
 // Garbage collection against the real system: what a crashed runtime or a crashed hook leaves.
 import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, sh } from '../lab/lab.js';
 import { instanceId } from '../../src/net/names.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer } from '../helpers/hook.js';
-import { IPPER, filesIn, isPidAlive, linkNames, processesMatching, clientsOf } from '../helpers/host.js';
+import { IPPER, filesIn, isPidAlive, linkNames, processesMatching, clientsOf, holdersOf } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
 
 let world: TestWorld;
@@ -28,17 +28,6 @@ function newContainer(): { id: string; pid: number } {
 function ipper(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync('/usr/bin/nsenter', [`--net=/run/netns/${world.lab.hostNs}`, '--', IPPER, ...args], { encoding: 'utf8', env: { IPPER_CONFIG: world.configPath } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Processes that hold a network namespace (by inode), to show that nothing pins a dead container's. */
-function holdersOf(netnsInode: number): number[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {
-    try {
-      return statSync(`/proc/${name}/ns/net`).ino === netnsInode ? [Number(name)] : [];
-    } catch {
-      return [];
-    }
-  });
 }
 
 function expectHostClean(): void {

@@ -1,11 +1,11 @@
 // The core path for real: runc, the built binary as its hook, the lab's dnsmasq.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, clientsOf } from '../helpers/host.js';
+import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, clientsOf, holdersOf } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { runHook } from '../helpers/hook.js';
 
@@ -44,9 +44,11 @@ afterAll(async () => {
 describe('a runc container with the ipper hook', () => {
   let container: { id: string; pid: number };
   let ip: string;
+  let netnsInode: number;
 
   it('gets an address from the lab range on eth0, with a scheme MAC and a default route', () => {
     container = newContainer();
+    netnsInode = statSync(`/proc/${container.pid}/ns/net`).ino;
     const view = namespaceView(container.pid);
     const eth0 = view.addresses.find((addr) => addr.ifname === 'eth0');
     expect(eth0).toBeDefined();
@@ -132,6 +134,8 @@ describe('a runc container with the ipper hook', () => {
     expect(isPidAlive(clientPid)).toBe(false);
     expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
     expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
+    // Nothing pins the container's namespace: not the client, nor anything a killed client left.
+    expect(holdersOf(netnsInode)).toEqual([]);
   });
 
   it('a second poststop for the same container exits 0 and changes nothing', () => {

@@ -1,5 +1,5 @@
 // What the tests look at on the real system: links, processes, records, files.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { inNs } from '../lab/lab.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
@@ -94,4 +94,15 @@ export function clientsOf(stateDir: string, { all = false } = {}): number[] {
   if (all) return found.sort((a, b) => a - b);
   const pids = new Set(found);
   return found.filter((pid) => !pids.has(parentOf(pid) ?? 0)).sort((a, b) => a - b);
+}
+
+/** Processes that hold a network namespace (by inode): none may be left once a container is gone. */
+export function holdersOf(netnsInode: number): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {
+    try {
+      return statSync(`/proc/${name}/ns/net`).ino === netnsInode && isPidAlive(Number(name)) ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
 }
