@@ -221,7 +221,8 @@ async function stopAndRelease(paths: SupervisorPaths, driver: DhcpDriver, handle
   }
   try {
     const outcome = await signalAndWait(handle, 'SIGTERM', graceMs);
-    if (netns !== undefined && outcome !== 'gone') {
+    // Only after a clean exit: a client that had to be killed is not trusted to have kept its lease file.
+    if (netns !== undefined && outcome === 'terminated') {
       const setup = clientSetup(paths, driver, target, handle.token);
       const entering = inNetns(netns, release.argv(setup));
       const said = await run(entering.file, entering.args, { timeoutMs: RELEASE_COMMAND_MS, env: { ...setup.env } }).then(

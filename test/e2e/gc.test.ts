@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, sh } from '../lab/lab.js';
 import { instanceId } from '../../src/net/names.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
-import { createWorld, type TestWorld } from '../helpers/env.js';
+import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer } from '../helpers/hook.js';
 import { IPPER, filesIn, isPidAlive, linkNames, processesMatching, clientsOf, holdersOf } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
@@ -172,13 +172,12 @@ describe('the supervisor', () => {
     expect(processesMatching(' supervisor').filter((p) => p.cmdline.startsWith(IPPER)).length).toBeGreaterThanOrEqual(1);
     expect(containers.map(({ id }) => Number(inspect(world, id).NetworkSettings['DHCP_PID']))).toEqual(clientsBefore);
     expect(clientsOf(world.stateDir)).toHaveLength(containers.length + 1);
-    // An adopted client's renewal (forced now with SIGUSR1) reaches the server and the new supervisor.
+    // An adopted client's renewal (asked for now where the client can be asked) reaches the server and the new supervisor.
     const renewed = containers[0]!.id;
     const record = () => JSON.parse(readFileSync(`${world.stateDir}/containers/${renewed}.json`, 'utf8'));
     const ip = record().lease.ip;
     const requestsBefore = (readFileSync(world.lab.serverLog, 'utf8').match(new RegExp(`DHCPACK\\(lan0\\) ${ip.replace(/\./g, '\\.')} `, 'g')) ?? []).length;
-    process.kill(clientsBefore[0]!, 'SIGUSR1');
-    await expect.poll(() => record().lease.renewedAt, { timeout: 10_000 }).toBeDefined();
+    await expect.poll(() => record().lease.renewedAt, { timeout: askToRenew(clientsBefore[0]!) }).toBeDefined();
     expect((readFileSync(world.lab.serverLog, 'utf8').match(new RegExp(`DHCPACK\\(lan0\\) ${ip.replace(/\./g, '\\.')} `, 'g')) ?? []).length).toBeGreaterThan(requestsBefore);
     for (const { id } of [...containers, extra]) runc.remove(id);
     expectHostClean();

@@ -1,5 +1,7 @@
 // One test file's world: its own lab (namespaces, dnsmasq), state dir, log and ipper config.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { driverFor } from '../../src/dhcp/drivers.js';
+import type { DhcpClientName } from '../../src/dhcp/driver.js';
 import { destroyLab, ensureLab, type Lab, type LabOptions } from '../lab/lab.js';
 import { isPidAlive } from './host.js';
 
@@ -19,7 +21,18 @@ export interface TestWorld {
 }
 
 /** The DHCP client the root tiers run with: IPPER_TEST_DHCP_CLIENT=udhcpc|dhclient|dhcpcd (default udhcpc). */
-export const TEST_DHCP_CLIENT = process.env['IPPER_TEST_DHCP_CLIENT'] ?? 'udhcpc';
+export const TEST_DHCP_CLIENT = (process.env['IPPER_TEST_DHCP_CLIENT'] ?? 'udhcpc') as DhcpClientName;
+
+/**
+ * Makes a client renew now, where its driver can ask it to (udhcpc, dhcpcd); returns how long to
+ * wait for the renewal: dhclient renews only on its own timer, at half the lab's 2-minute lease.
+ */
+export function askToRenew(pid: number, client: DhcpClientName = TEST_DHCP_CLIENT): number {
+  const signal = driverFor(client).renewSignal;
+  if (signal === undefined) return 90_000;
+  process.kill(pid, signal);
+  return 10_000;
+}
 
 export function createWorld(baseName: string, subnet: string, config: Record<string, unknown> = {}): TestWorld {
   // IPPER_LAB_PREFIX lets two checkouts run their tests on one machine without sharing a lab.
