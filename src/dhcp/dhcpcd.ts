@@ -81,6 +81,7 @@ export const dhcpcd: DhcpDriver = {
     // dhcpcd prints classless routes as udhcpc does: "dest/width router" pairs.
     return { event, fields: iscLeaseFields(env, env.get('new_classless_static_routes')) };
   },
+  privateDir: { name: 'run', mountpoint: DHCPCD_RUN_DIR },
   renewSignal: 'SIGUSR1',
   // dhcpcd 9: SIGALRM releases the lease and exits (SIGTERM exits without a release).
   release: { kind: 'signal', signal: 'SIGALRM' },

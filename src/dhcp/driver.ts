@@ -84,6 +84,12 @@ export interface DhcpDriver {
    * undefined: not an event this client sends.
    */
   parseEvent(env: ReadonlyMap<string, string>): { event: EventName; fields: LeaseFields } | null | undefined;
+  /**
+   * A directory of the client's own (in its files' directory) that it sees bind-mounted over a
+   * fixed path: how its processes are recognised when their environment cannot be read (dhcpcd
+   * rewrites it for its process title).
+   */
+  readonly privateDir?: { name: string; mountpoint: string };
   /** Makes a bound client renew now (undefined: it cannot be asked; it renews on its own timers). */
   readonly renewSignal: NodeJS.Signals | undefined;
   readonly release: ReleaseMethod;

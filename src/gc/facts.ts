@@ -1,10 +1,11 @@
 // What garbage collection looks at on the host: this instance's veths, its DHCP clients, and
 // which network namespaces still hold a container process.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { run } from '../sys/exec.js';
 import { readStartTime } from '../sys/proc.js';
 import { toolPath } from '../sys/tools.js';
 import { ENV_CONTAINER, ENV_SPOOL, type DhcpClientName } from '../dhcp/driver.js';
+import { DRIVERS } from '../dhcp/drivers.js';
 import { HOST_VETH_NAME, parseVethAlias } from '../net/names.js';
 import type { GcClientFact, GcVethFact } from './plan.js';
 
@@ -49,26 +50,85 @@ export interface OwnProcesses {
   pids: Set<number>;
 }
 
-export function listOwnProcesses(spoolDir: string, clientExecutables: ReadonlyMap<string, DhcpClientName>): OwnProcesses {
+/** "dev:ino" of each container's private client directory (dhcpcd's run directory) → the container's file stem. */
+function privateDirs(clientsDir: string): Map<string, string> {
+  const dirs = new Map<string, string>();
+  let stems: string[];
+  try {
+    stems = readdirSync(clientsDir);
+  } catch {
+    return dirs;
+  }
+  for (const driver of Object.values(DRIVERS)) {
+    if (driver.privateDir === undefined) continue;
+    for (const stem of stems) {
+      try {
+        const stat = lstatSync(`${clientsDir}/${stem}/${driver.privateDir.name}`);
+        if (stat.isDirectory()) dirs.set(`${stat.dev}:${stat.ino}`, stem);
+      } catch {
+        // not this client's directory
+      }
+    }
+  }
+  return dirs;
+}
+
+interface ProcessSeen {
+  name: string;
+  environ: string[];
+  driver: DhcpClientName | undefined;
+  mountNs: number | undefined;
+}
+
+/**
+ * The container of each client whose environment cannot be read, by mount namespace: the
+ * namespace ipper-helper made for it shows the container's private directory at the driver's
+ * mount point to any member not chrooted (dhcpcd's main process is, its privileged proxy is not).
+ */
+function containersByMountNs(seen: readonly ProcessSeen[], clientsDir: string): Map<number, string> {
+  const byMountNs = new Map<number, string>();
+  let dirs: Map<string, string> | undefined;
+  for (const process of seen) {
+    const privateDir = process.driver === undefined ? undefined : DRIVERS[process.driver].privateDir;
+    if (privateDir === undefined || process.mountNs === undefined || byMountNs.has(process.mountNs)) continue;
+    try {
+      // Through the process's own root, so through its mount namespace: the directory it sees there.
+      const stat = statSync(`/proc/${process.name}/root${privateDir.mountpoint}`);
+      const stem = (dirs ??= privateDirs(clientsDir)).get(`${stat.dev}:${stat.ino}`);
+      if (stem !== undefined) byMountNs.set(process.mountNs, stem);
+    } catch {
+      // chrooted, or gone
+    }
+  }
+  return byMountNs;
+}
+
+export function listOwnProcesses(spoolDir: string, clientsDir: string, clientExecutables: ReadonlyMap<string, DhcpClientName>): OwnProcesses {
+  const seen: ProcessSeen[] = [];
+  for (const name of numericDirs()) {
+    try {
+      const environ = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0');
+      const exe = exeOf(name);
+      const driver = exe === undefined ? undefined : clientExecutables.get(exe);
+      seen.push({ name, environ, driver, mountNs: driver === undefined ? undefined : statSync(`/proc/${name}/ns/mnt`).ino });
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  const spool = `${ENV_SPOOL}=${spoolDir}`;
+  const byMountNs = containersByMountNs(seen, clientsDir);
   const candidates: (GcClientFact & { parent: number | undefined })[] = [];
   const pids = new Set<number>();
-  const spool = `${ENV_SPOOL}=${spoolDir}`;
-  for (const name of numericDirs()) {
-    let entries: string[];
-    try {
-      entries = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0');
-    } catch {
-      continue; // gone, or a kernel thread
-    }
-    if (!entries.includes(spool)) continue;
+  for (const { name, environ, driver, mountNs } of seen) {
+    const container = environ.includes(spool)
+      ? (environ.find((entry) => entry.startsWith(`${ENV_CONTAINER}=`))?.slice(ENV_CONTAINER.length + 1) ?? '')
+      : mountNs === undefined ? undefined : byMountNs.get(mountNs);
+    if (container === undefined) continue;
     const pid = Number(name);
     pids.add(pid);
-    const container = entries.find((entry) => entry.startsWith(`${ENV_CONTAINER}=`));
     const startTime = readStartTime(pid);
-    const exe = exeOf(name);
-    const driver = exe === undefined ? undefined : clientExecutables.get(exe);
-    if (container === undefined || startTime === undefined || driver === undefined) continue;
-    candidates.push({ pid, startTime, containerId: container.slice(ENV_CONTAINER.length + 1), netnsInode: netnsInodeOf(name), driver, parent: parentOf(name) });
+    if (container === '' || startTime === undefined || driver === undefined) continue;
+    candidates.push({ pid, startTime, containerId: container, netnsInode: netnsInodeOf(name), driver, parent: parentOf(name) });
   }
   // A client that forks (dhcpcd's privilege separation) is one client: its process tree's root.
   const clientPids = new Set(candidates.map((candidate) => candidate.pid));

@@ -12,7 +12,7 @@ import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo,
 import { generateUniqueMac } from '../net/mac.js';
 import { hostVethName, instanceId, vethAlias } from '../net/names.js';
 import { openContainerNetns, withContainerNetns } from '../net/netns.js';
-import { removeRecord, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
+import { fileStem, removeRecord, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
 import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
 import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
@@ -271,8 +271,11 @@ export class Supervisor {
       this.helper.ensure(); // running clients call it at each renewal
       await this.adopt(); // records on disk that no entry holds (none should exist): taken over or reaped
       const veths = await listOwnVeths(this.instance);
-      const own = listOwnProcesses(this.paths.eventsDir, installedClientExecutables());
+      const own = listOwnProcesses(this.paths.eventsDir, this.paths.clientLogsDir, installedClientExecutables());
       const entries = [...this.entries.values()];
+      // A client recognised by its directory is known by the id's file stem (the id itself unless very long).
+      const idOfStem = new Map(entries.map(({ record }) => [fileStem(record.id), record.id]));
+      for (const client of own.clients) client.containerId = idOfStem.get(client.containerId) ?? client.containerId;
       const actions = planGc({
         records: entries.map(({ record, client }) => ({
           id: record.id,

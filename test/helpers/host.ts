@@ -75,22 +75,56 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
+/** "dev:ino" of every container's private dhcpcd run directory in a state directory. */
+function privateRunDirs(stateDir: string): Set<string> {
+  const dirs = new Set<string>();
+  for (const stem of filesIn(`${stateDir}/clients`)) {
+    try {
+      const stat = statSync(`${stateDir}/clients/${stem}/run`);
+      dirs.add(`${stat.dev}:${stat.ino}`);
+    } catch {
+      // not a dhcpcd client's directory
+    }
+  }
+  return dirs;
+}
+
 /**
  * The DHCP clients of a state directory, whatever the client: processes (not zombies) whose
- * environment names its event spool, one per client (the root of a client that forks, as dhcpcd
- * does; its event helper while it runs is the client's child). `all` lists every such process.
+ * environment names its event spool, or (dhcpcd, which rewrites its environment for its process
+ * title) in a mount namespace where one of its private run directories is at /run/dhcpcd. One per
+ * client (the root of a client that forks; its event helper while it runs is the client's child);
+ * `all` lists every such process.
  */
 export function clientsOf(stateDir: string, { all = false } = {}): number[] {
   const spool = `IPPER_SPOOL=${stateDir}/events`;
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  const runDirs = privateRunDirs(stateDir);
+  const live = readdirSync('/proc').filter((name) => /^\d+$/.test(name) && isPidAlive(Number(name)));
+  const mountNsOf = (pid: string): number | undefined => {
     try {
-      if (isPidAlive(Number(name)) && readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(spool)) found.push(Number(name));
+      return statSync(`/proc/${pid}/ns/mnt`).ino;
     } catch {
-      // exited meanwhile
+      return undefined;
+    }
+  };
+  const ourMountNs = new Set<number>();
+  if (runDirs.size > 0) {
+    for (const pid of live) {
+      try {
+        const stat = statSync(`/proc/${pid}/root/run/dhcpcd`);
+        if (runDirs.has(`${stat.dev}:${stat.ino}`)) ourMountNs.add(mountNsOf(pid)!);
+      } catch {
+        // not there, chrooted, or gone
+      }
     }
   }
+  const found = live.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(spool) || ourMountNs.has(mountNsOf(pid) ?? 0);
+    } catch {
+      return false;
+    }
+  }).map(Number);
   if (all) return found.sort((a, b) => a - b);
   const pids = new Set(found);
   return found.filter((pid) => !pids.has(parentOf(pid) ?? 0)).sort((a, b) => a - b);
