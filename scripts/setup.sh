@@ -15,6 +15,8 @@ want /usr/sbin/ip iproute2
 want /usr/sbin/dnsmasq dnsmasq-base
 want /bin/busybox busybox
 want /usr/sbin/udhcpc udhcpc
+want /usr/sbin/dhclient isc-dhcp-client    # dhcpClient "dhclient"
+want /usr/sbin/dhcpcd dhcpcd-base          # dhcpClient "dhcpcd"
 want /usr/sbin/runc runc
 want /usr/bin/nsenter util-linux
 want /usr/sbin/sysctl procps

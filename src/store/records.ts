@@ -24,11 +24,7 @@ export const recordSchema = z.object({
   /** Which client keeps the lease: a restarted supervisor stops and restarts it by this, whatever its config says now (records before it: udhcpc). */
   dhcpClient: z._default(dhcpClientSchema, 'udhcpc'),
   /** The DHCP client and the token that tags its events. */
-  client: z.nullable(z.extend(identitySchema, {
-    token: z.string(),
-    /** The client's own mount namespace (dhcpcd's): every process left in it is the client's, and goes with it. */
-    mountNs: z.optional(z.int().check(z.minimum(1))),
-  })),
+  client: z.nullable(z.extend(identitySchema, { token: z.string() })),
   lease: z.nullable(leaseSchema),
   createdAt: z.string(),
 });

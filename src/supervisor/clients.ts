@@ -1,7 +1,7 @@
 // DHCP client processes: started inside the container's namespace, detached from us so that they
 // outlive a supervisor restart, stopped with a release. What differs between clients is asked of
 // their driver (src/dhcp/driver.ts); this module only runs processes.
-import { appendFileSync, closeSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver } from '../dhcp/driver.js';
 import { clientProgram, installedClientExecutables } from '../dhcp/drivers.js';
@@ -21,10 +21,17 @@ export interface ClientHandle {
   /** Resolves once the process is gone. */
   exited: Promise<void>;
   /**
-   * The client's own mount namespace, when it has one (dhcpcd): its privilege-separated helpers
-   * outlive a client killed by hand, and are found and ended by it. Never the supervisor's own.
+   * The client's own mount namespace, when it has one (dhcpcd), held open: its privilege-separated
+   * helpers outlive a client killed by hand, and are found and ended by it. Held, so that its
+   * inode cannot pass to another namespace (inodes of namespaces are reused) before they are.
    */
-  mountNs: number | undefined;
+  mountNs: MountNsHold | undefined;
+}
+
+interface MountNsHold {
+  inode: number;
+  /** Closed once the client's leftovers are ended. */
+  fd: number | undefined;
 }
 
 /** Who a client is for: enough to start it, and to release with the same files. */
@@ -117,7 +124,7 @@ export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, st
     const identity = { pid, startTime };
     const exited = child.exited.then(() => undefined);
     await waitUntilRunning(identity, netns.inode, realpathSync(setup.program), exited);
-    return { identity, token, exited, mountNs: ownMountNs(pid) };
+    return { identity, token, exited, mountNs: holdOwnMountNs(identity) };
   } finally {
     netns.close();
   }
@@ -150,18 +157,29 @@ function exeOf(pid: number): string | undefined {
   }
 }
 
-/** A process's mount namespace when it is not ours (one ipper-helper made for it). */
-function ownMountNs(pid: number): number | undefined {
-  const inode = readMountNsInode(pid);
-  return inode === undefined || inode === readMountNsInode('self') ? undefined : inode;
+/** A live client's mount namespace, held open, when it is not ours (one ipper-helper made for it). */
+function holdOwnMountNs(identity: ProcessIdentity): MountNsHold | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${identity.pid}/ns/mnt`, 'r');
+  } catch {
+    return undefined;
+  }
+  const inode = fstatSync(fd).ino;
+  // Still that process after the open (not a reused pid), and a namespace of its own.
+  if (!isAlive(identity) || inode === readMountNsInode('self')) {
+    closeSync(fd);
+    return undefined;
+  }
+  return { inode, fd };
 }
 
 /**
  * A client started by an earlier supervisor (or found by garbage collection): not our child, so
- * its exit is seen by polling. Its mount namespace is as recorded, or read now.
+ * its exit is seen by polling.
  */
-export function adoptClient(identity: ProcessIdentity, token: string, pollMs = 1000, mountNs?: number): ClientHandle {
-  return { identity, token, exited: waitForExit(identity, pollMs), mountNs: mountNs ?? (isAlive(identity) ? ownMountNs(identity.pid) : undefined) };
+export function adoptClient(identity: ProcessIdentity, token: string, pollMs = 1000): ClientHandle {
+  return { identity, token, exited: waitForExit(identity, pollMs), mountNs: holdOwnMountNs(identity) };
 }
 
 /**
@@ -169,12 +187,17 @@ export function adoptClient(identity: ProcessIdentity, token: string, pollMs = 1
  * (dhcpcd's helpers, which a SIGKILLed dhcpcd leaves behind holding the container's namespace).
  */
 export function endClientLeftovers(handle: Pick<ClientHandle, 'mountNs'>): void {
-  if (handle.mountNs === undefined || handle.mountNs === readMountNsInode('self')) return;
-  // A namespace inode can be reused once its namespace is gone: only a client's own program is ended.
-  const clients = installedClientExecutables();
-  for (const process of processesInMountNs(handle.mountNs)) {
-    const exe = exeOf(process.pid);
-    if (exe !== undefined && clients.has(exe)) signal(process, 'SIGKILL');
+  const hold = handle.mountNs;
+  if (hold?.fd === undefined) return;
+  try {
+    const clients = installedClientExecutables();
+    for (const process of processesInMountNs(hold.inode)) {
+      const exe = exeOf(process.pid);
+      if (exe !== undefined && clients.has(exe)) signal(process, 'SIGKILL');
+    }
+  } finally {
+    closeSync(hold.fd);
+    hold.fd = undefined;
   }
 }
 

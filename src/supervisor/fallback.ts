@@ -16,7 +16,7 @@ export async function teardownWithoutSupervisor(stateDir: string, helperDir: str
   try {
     if (record.client !== null) {
       const target = { containerId: id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir) };
-      await stopClient(paths, driverFor(record.dhcpClient), adoptClient(record.client, record.client.token, 20, record.client.mountNs), target);
+      await stopClient(paths, driverFor(record.dhcpClient), adoptClient(record.client, record.client.token, 20), target);
     }
     await deleteLink(record.hostVeth);
     // As the supervisor's teardown does; harmless when the filter is off or nft is absent.

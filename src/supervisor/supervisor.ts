@@ -242,7 +242,7 @@ export class Supervisor {
     const entry = this.newEntry(record);
     this.entries.set(record.id, entry);
     if (record.client !== null && isAlive(record.client)) {
-      entry.client = adoptClient(record.client, record.client.token, undefined, record.client.mountNs);
+      entry.client = adoptClient(record.client, record.client.token);
       // Stopped by the driver it was started with, whatever dhcpClient the config says now.
       entry.clientBound = record.lease !== null;
       void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
@@ -491,7 +491,7 @@ export class Supervisor {
     }
     entry.client = client;
     entry.clientBound = false;
-    record.client = { ...client.identity, token: client.token, ...(client.mountNs !== undefined && { mountNs: client.mountNs }) };
+    record.client = { ...client.identity, token: client.token };
     this.persist(entry);
     this.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
     void client.exited.then(() => this.onClientExit(entry, client));

@@ -1,9 +1,10 @@
 // The whole life of a container, hook, supervisor, DHCP client and its event handler, traced with
-// strace: every program ipper starts is run by absolute path with its own environment, and none
-// of them is a shell.
+// strace, for each of the three DHCP clients: every program ipper starts is run by absolute path
+// with its own environment, and none of them is a shell (nor the distribution's client script).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DHCP_CLIENTS } from '../../src/dhcp/driver.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState } from '../helpers/hook.js';
 import { IPPER, isPidAlive, namespaceView } from '../helpers/host.js';
@@ -60,8 +61,9 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
   }
 }
 
+describe.each(DHCP_CLIENTS)('with %s', (client) => {
 beforeAll(() => {
-  world = createWorld('ipnosh', '10.97.74', { leaseTimeoutMs: 8000 });
+  world = createWorld('ipnosh', '10.97.74', { leaseTimeoutMs: 8000, dhcpClient: client });
 });
 
 afterAll(async () => {
@@ -94,7 +96,10 @@ it('a create and a poststop start no shell, and every program gets an absolute p
   const execs = [...parseExecs(readFileSync(createTrace, 'utf8')), ...parseExecs(readFileSync(poststopTrace, 'utf8'))];
   const names = new Set(execs.map((exec) => exec.file.slice(exec.file.lastIndexOf('/') + 1)));
   // The trace saw the supervisor's side too, or it proves nothing.
-  for (const expected of ['ipper', 'ip', 'nsenter', 'udhcpc', 'ipper-helper', 'nft']) expect(names).toContain(expected);
+  for (const expected of ['ipper', 'ip', 'nsenter', client, 'ipper-helper', 'nft']) expect(names).toContain(expected);
+  // The client ran ipper-helper as its event script, never its distribution's (dhclient-script, dhcpcd-run-hooks).
+  expect(execs.filter((exec) => exec.file.endsWith('/ipper-helper') && exec.argv.length <= 2).length).toBeGreaterThan(0);
+  expect([...names].filter((name) => /script|run-hooks/.test(name))).toEqual([]);
   for (const exec of execs) {
     expect(exec.file, JSON.stringify(exec)).toMatch(/^\//);
     const program = exec.file.slice(exec.file.lastIndexOf('/') + 1);
@@ -109,4 +114,5 @@ it('a create and a poststop start no shell, and every program gets an absolute p
   const started = execs.filter((exec) => !runtimePids.has(exec.pid));
   expect(started.length).toBeGreaterThan(5);
   for (const exec of started) expect(exec.env, JSON.stringify(exec)).not.toContain(MARKER);
+});
 });
