@@ -2,7 +2,10 @@
 //   node-floor  `node -e 0`: the least any Node.js hook can take
 //   shell       pipework's way: ip link add + ip link set up + `udhcpc -q` with a script that
 //               configures the address (a client that exits after the first lease: no renewal)
-//   ipper       `ipper hook createRuntime` until it exits with the lease applied (warm supervisor)
+//   ipper <client>  `ipper hook createRuntime` until it exits with the lease applied (warm
+//               supervisor), once per DHCP client (config dhcpClient), and its poststop
+//   dhcpcd ...  a bare `dhcpcd -1` exchange (no ipper) with its compiled-in defaults and with
+//               each option ipper adds: what makes dhcpcd slow, and what fixes it
 // Prints medians and ratios; timings belong here, never in tests.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +15,10 @@ import { destroyLab, ensureLab, type LabOptions } from '../lab/lab.js';
 
 const ipper = resolve(dirname(process.argv[1] ?? '.'), 'ipper');
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 20);
-const dir = '/run/ipper-lab/bench';
-const labOptions: LabOptions = { name: 'ipbench', subnet: '10.97.70', domain: 'bench.test', dir: `${dir}/lab` };
+// IPPER_LAB_PREFIX: two checkouts benchmarking on one machine get labs of their own.
+const prefix = process.env['IPPER_LAB_PREFIX'] ?? '';
+const dir = `/run/ipper-lab/${prefix}bench`;
+const labOptions: LabOptions = { name: `${prefix}ipbench`, subnet: '10.97.70', domain: 'bench.test', dir: `${dir}/lab` };
 
 function now(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -42,16 +47,58 @@ const SHELL_SCRIPT = `#!/bin/sh
 exit 0
 `;
 
+const CLIENTS = ['udhcpc', 'dhclient', 'dhcpcd'] as const;
+/** dhcpcd configurations for the bare exchange: its defaults, each option ipper sets on its own, and ipper's whole set. */
+const DHCPCD_VARIANTS: Record<string, string[]> = {
+  'dhcpcd defaults': [],
+  'dhcpcd +nodelay': ['nodelay'],
+  'dhcpcd +noarp': ['noarp'],
+  'dhcpcd +ipv4only': ['ipv4only'],
+  'dhcpcd ipper': ['nodelay', 'noarp', 'ipv4only', 'noipv4ll'],
+};
+const dhcpcdRounds = Number(process.env['BENCH_DHCPCD_ROUNDS'] ?? 5);
+
+/** A bare dhcpcd exchange in a fresh namespace, files of its own (as ipper runs it), until `dhcpcd -1` exits bound. */
+function bareDhcpcd(hostNs: string, bridge: string, round: number, options: string[]): number {
+  const container = startFakeContainer(hostNs);
+  const inHost = ['/usr/bin/nsenter', `--net=/run/netns/${hostNs}`, '--'];
+  const veth = `dcb${round + 10}`;
+  const files = `${dir}/dhcpcd-bare`;
+  rmSync(files, { recursive: true, force: true });
+  for (const sub of ['run', 'db']) mkdirSync(`${files}/${sub}`, { recursive: true });
+  writeFileSync(`${files}/dhcpcd.conf`, ['clientid', ...options, ''].join('\n'));
+  try {
+    must(inHost[0]!, [...inHost.slice(1), '/usr/sbin/ip', 'link', 'add', veth, 'master', bridge, 'up', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(container.pid)]);
+    const inContainer = ['/usr/bin/nsenter', `--net=/proc/${container.pid}/ns/net`, '--'];
+    must(inContainer[0]!, [...inContainer.slice(1), '/usr/sbin/ip', 'link', 'set', 'eth0', 'up']);
+    const start = now();
+    must(inContainer[0]!, [...inContainer.slice(1), `${dir}/lib-dhcpcd/ipper-helper`, '--bind', `${files}/run`, '/run/dhcpcd', '--bind', `${files}/db`, '/var/lib/dhcpcd', '--',
+      '/usr/sbin/dhcpcd', '-1', '-B', '-f', `${files}/dhcpcd.conf`, '-c', '/bin/true', 'eth0']);
+    return now() - start;
+  } finally {
+    must(inHost[0]!, [...inHost.slice(1), '/usr/sbin/ip', 'link', 'del', veth]);
+    container.stop();
+  }
+}
+
 function main(): void {
   destroyLab(labOptions); // first: it stops the last run's server through its pid file in dir
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const lab = ensureLab(labOptions);
   const inHost = ['/usr/bin/nsenter', `--net=/run/netns/${lab.hostNs}`, '--'];
-  const config = `${dir}/config.json`;
-  writeFileSync(config, JSON.stringify({ bridge: lab.bridge, stateDir: `${dir}/state`, helperDir: `${dir}/lib`, logFile: `${dir}/ipper.log`, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info' }));
+  // One configuration (and so one supervisor) per client, measured in the same rounds.
+  const configs = Object.fromEntries(CLIENTS.map((client) => {
+    const config = `${dir}/config-${client}.json`;
+    writeFileSync(config, JSON.stringify({ bridge: lab.bridge, dhcpClient: client, stateDir: `${dir}/state-${client}`, helperDir: `${dir}/lib-${client}`, logFile: `${dir}/ipper-${client}.log`, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info' }));
+    return [client, config];
+  }));
   writeFileSync(`${dir}/shell-udhcpc.sh`, SHELL_SCRIPT, { mode: 0o755 });
-  const results: Record<string, number[]> = { 'node-floor': [], shell: [], ipper: [], 'ipper poststop': [] };
+  const results: Record<string, number[]> = { 'node-floor': [], shell: [] };
+  for (const client of CLIENTS) {
+    results[`ipper ${client}`] = [];
+    results[`${client} poststop`] = [];
+  }
 
   // Warm-up: start the supervisor and fill the page cache, untimed.
   for (let round = -2; round < rounds; round++) {
@@ -70,16 +117,23 @@ function main(): void {
     must(inHost[0]!, [...inHost.slice(1), '/usr/sbin/ip', 'link', 'del', veth]);
     shellContainer.stop();
 
-    const container = startFakeContainer(lab.hostNs);
-    const id = `bench-${round + 10}-${process.pid}`;
-    const state = (status: string, pid?: number): string => JSON.stringify({ ociVersion: '1.0.2', id, status, bundle: '/', ...(pid && { pid }) });
-    start = now();
-    must(inHost[0]!, [...inHost.slice(1), ipper, 'hook', 'createRuntime'], state('creating', container.pid), { IPPER_CONFIG: config });
-    if (round >= 0) results['ipper']!.push(now() - start);
-    container.stop();
-    start = now();
-    must(inHost[0]!, [...inHost.slice(1), ipper, 'hook', 'poststop'], state('stopped'), { IPPER_CONFIG: config });
-    if (round >= 0) results['ipper poststop']!.push(now() - start);
+    for (const client of CLIENTS) {
+      const container = startFakeContainer(lab.hostNs);
+      const id = `bench-${client}-${round + 10}-${process.pid}`;
+      const state = (status: string, pid?: number): string => JSON.stringify({ ociVersion: '1.0.2', id, status, bundle: '/', ...(pid && { pid }) });
+      start = now();
+      must(inHost[0]!, [...inHost.slice(1), ipper, 'hook', 'createRuntime'], state('creating', container.pid), { IPPER_CONFIG: configs[client]! });
+      if (round >= 0) results[`ipper ${client}`]!.push(now() - start);
+      container.stop();
+      start = now();
+      must(inHost[0]!, [...inHost.slice(1), ipper, 'hook', 'poststop'], state('stopped'), { IPPER_CONFIG: configs[client]! });
+      if (round >= 0) results[`${client} poststop`]!.push(now() - start);
+    }
+  }
+  // Fewer rounds: dhcpcd's defaults take seconds each.
+  for (const [name, options] of Object.entries(DHCPCD_VARIANTS)) {
+    results[name] = [];
+    for (let round = 0; round < dhcpcdRounds; round++) results[name]!.push(bareDhcpcd(lab.hostNs, lab.bridge, round, options));
   }
 
   const shell = median(results['shell']!);
@@ -89,11 +143,12 @@ function main(): void {
     const m = median(values);
     console.log(`${name.padEnd(16)} median ${m.toFixed(1).padStart(7)}  p90 ${p90(values).toFixed(1).padStart(7)}  x shell ${(m / shell).toFixed(2)}  x node-floor ${(m / floor).toFixed(2)}`);
   }
-  const pidFile = `${dir}/state/supervisor.pid`;
-  try {
-    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
-  } catch {
-    // not running
+  for (const client of CLIENTS) {
+    try {
+      process.kill(Number(readFileSync(`${dir}/state-${client}/supervisor.pid`, 'utf8')), 'SIGTERM');
+    } catch {
+      // not running
+    }
   }
   destroyLab(labOptions);
 }
