@@ -14,8 +14,11 @@ export const configSchema = z.strictObject({
   allowedBridges: z._default(z.array(interfaceName).check(z.maxLength(64)), []),
   /** Interface name inside the container. */
   interface: z._default(interfaceName, 'eth0'),
-  /** Which DHCP client runs in each container's namespace (src/dhcp/drivers.ts). */
-  dhcpClient: z._default(dhcpClientSchema, 'udhcpc'),
+  /**
+   * Which DHCP client runs in each container's namespace (src/dhcp/drivers.ts). dhcpcd by the
+   * numbers (README, "DHCP clients"): the quickest create and poststop through ipper.
+   */
+  dhcpClient: z._default(dhcpClientSchema, 'dhcpcd'),
   stateDir: z._default(absolutePath, '/run/ipper'),
   /** Where the supervisor puts ipper-helper; it must allow exec, which /run often does not. */
   helperDir: z._default(absolutePath, '/var/lib/ipper'),

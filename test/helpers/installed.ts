@@ -4,7 +4,7 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isErrnoCode } from '../../src/errors.js';
-import { isPidAlive, processesMatching } from './host.js';
+import { clientsOf, isPidAlive } from './host.js';
 
 export const INSTALLED = {
   binary: '/usr/local/bin/ipper',
@@ -35,9 +35,9 @@ function exists(path: string): boolean {
   }
 }
 
-/** DHCP clients run for the installed config (their event script is the installed helper). */
+/** DHCP clients run for the installed config, whichever client it names (one per client, not its helper processes). */
 export function installedClients(): { pid: number; cmdline: string }[] {
-  return processesMatching(`-s ${INSTALLED.helper} `).filter((found) => found.cmdline.startsWith('/usr/sbin/udhcpc '));
+  return clientsOf(INSTALLED.stateDir).map((pid) => ({ pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() }));
 }
 
 /** The pid in /run/ipper/supervisor.pid if that process lives. */

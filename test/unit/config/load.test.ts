@@ -9,7 +9,7 @@ const DEFAULTS = {
   bridge: 'br0',
   allowedBridges: [],
   interface: 'eth0',
-  dhcpClient: 'udhcpc',
+  dhcpClient: 'dhcpcd',
   stateDir: '/run/ipper',
   helperDir: '/var/lib/ipper',
   logFile: '/var/log/ipper.log',
