@@ -1,5 +1,6 @@
 // Names derived from container ids: pure, deterministic, property-tested.
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 
 /** Linux interface names: 1 to 15 bytes, no "/", no whitespace, not "." or "..". */
 export const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -34,4 +35,13 @@ export function defaultHostname(containerId: string): string {
     .replace(/[^A-Za-z0-9-]/g, '-')
     .replace(/^-+|-+$/g, '');
   return label === '' ? 'container' : label;
+}
+
+/**
+ * One supervisor instance, named by its state directory: 8 hex digits of sha256(stateDir). Each
+ * instance touches only what carries its id (its bridge filter table, its veths), so two configs on
+ * one host never take down each other's.
+ */
+export function instanceId(stateDir: string): string {
+  return createHash('sha256').update(posix.normalize(stateDir).replace(/(.)\/+$/, '$1')).digest('hex').slice(0, 8);
 }
