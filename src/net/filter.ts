@@ -73,7 +73,7 @@ function macAsInteger(mac: string): string {
   return `0x${mac.replaceAll(':', '')}`;
 }
 
-/** The commands that add a port's elements (no table yet needed in the text: the caller names it). */
+/** The commands that add a port's elements. */
 function addPortCommands(table: string, port: FilteredPort): string[] {
   const at = `bridge ${table}`;
   const commands = [
@@ -81,12 +81,9 @@ function addPortCommands(table: string, port: FilteredPort): string[] {
     `add element ${at} macs { ${port.hostVeth} . ${port.mac} }`,
     `add element ${at} chaddrs { ${port.hostVeth} . ${macAsInteger(port.mac)} }`,
   ];
-  if (port.ip !== undefined) {
-    commands.push(`add element ${at} addrs { ${port.hostVeth} . ${port.ip} }`, `add element ${at} bound { ${port.hostVeth} }`);
-  } else {
-    // A port of this name bound before (the same container id) starts unbound again.
-    commands.push(...removeCommands(at, 'bound', port.hostVeth));
-  }
+  // No clearing of an earlier port's `bound` here: a delete costs the create an RCU grace period
+  // (about 10 ms); forgetPort removes it with the port.
+  if (port.ip !== undefined) commands.push(`add element ${at} addrs { ${port.hostVeth} . ${port.ip} }`, `add element ${at} bound { ${port.hostVeth} }`);
   return commands;
 }
 

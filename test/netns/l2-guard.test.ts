@@ -272,3 +272,19 @@ describe('two configs (two state dirs) on one bridge', () => {
     }
   });
 });
+
+describe('an upgrade from the host-wide table', () => {
+  it("the former `bridge ipper` table, which would drop every port it does not know, is removed when the supervisor starts", async () => {
+    world.writeConfig({ bridgeFilter: true });
+    inNs(world.lab.hostNs, [NFT, '-f', '-'], {
+      input: 'table bridge ipper {\n  chain prerouting {\n    type filter hook prerouting priority -200; policy accept;\n    iifname "ipr*" drop\n  }\n}\n',
+    });
+    const port = await attached('after-upgrade');
+    try {
+      expect(hostTables()).not.toContain('table bridge ipper');
+      expect(inContainer(port, ['/bin/busybox', 'ping', '-c', '1', '-W', '5', world.lab.peerAddress]).status).toBe(0);
+    } finally {
+      detach(port);
+    }
+  });
+});
