@@ -97,6 +97,12 @@ export function routerAdvertisement(mac: string): string {
   return hex(ethernet(mac, '33:33:00:00:00:01', ETHERTYPE.ipv6, ipv6(linkLocal(mac), 'ff02::1', 58, 255, ra, 2)));
 }
 
+/** An ICMPv6 redirect: "to reach 2001:db8::1, go through me". */
+export function redirect(mac: string, to: string): string {
+  const message = [137, 0, 0, 0, 0, 0, 0, 0, ...bytesOfIpv6(linkLocal(mac)), ...bytesOfIpv6('2001:db8::1')];
+  return hex(ethernet(mac, '33:33:00:00:00:01', ETHERTYPE.ipv6, ipv6(linkLocal(mac), to, 58, 255, message, 2)));
+}
+
 /** A DHCPv6 Advertise from port 547 to the clients' port 546. */
 export function dhcpv6Advertise(mac: string): string {
   const message = [2, 0x12, 0x34, 0x56, ...u16(2), ...u16(14), ...u16(1), ...u16(1), ...u32(0), ...bytesOfMac(mac)]; // type 2, xid, server id (DUID-LLT)

@@ -6,8 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inNs, serverLeases } from '../lab/lab.js';
-import { arpRequest, dhcpRequest, dhcpv6Advertise, ETHERTYPE, linkLocal, marker, routerAdvertisement, vlanTagged } from '../lab/frames.js';
+import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
+import { arpRequest, dhcpRequest, dhcpv6Advertise, ETHERTYPE, linkLocal, marker, redirect, routerAdvertisement, vlanTagged } from '../lab/frames.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { namespaceView, ROOT } from '../helpers/host.js';
@@ -46,9 +46,9 @@ function inContainer(port: Port, argv: string[]): { status: number | null; stdou
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Sends raw frames out of the container's interface, in order. */
-function send(port: Port, frames: string[], iface = 'eth0'): void {
-  expect(inContainer(port, ['/usr/bin/python3', `${ROOT}/test/lab/send-frames.py`, iface, ...frames])).toMatchObject({ status: 0, stderr: '' });
+/** Sends raw frames out of the container's eth0, in order. */
+function send(port: Port, frames: string[]): void {
+  expect(inContainer(port, ['/usr/bin/python3', `${ROOT}/test/lab/send-frames.py`, 'eth0', ...frames])).toMatchObject({ status: 0, stderr: '' });
 }
 
 /** Counts, on the peer's port, the frames `match` selects ("seen") and the markers. */
@@ -147,6 +147,11 @@ const ATTACKS: Attack[] = [
     effect: (port) => peerDefaultRoute6() === linkLocal(port.mac),
   },
   {
+    what: 'an ICMPv6 redirect',
+    frames: (port) => [redirect(port.mac, 'ff02::1')],
+    seen: () => 'icmpv6 type nd-redirect',
+  },
+  {
     what: 'a DHCPv6 server message',
     frames: (port) => [dhcpv6Advertise(port.mac)],
     seen: () => 'udp sport 547 udp dport 546',
@@ -180,8 +185,7 @@ describe.each([
     const port = await attached('hostile');
     try {
       watchPeer(attack.seen(port));
-      send(port, attack.frames(port));
-      send(port, [marker(port.mac, MARK)]);
+      send(port, [...attack.frames(port), marker(port.mac, MARK)]);
       await expect.poll(() => peerCounts().marker, { timeout: 5000 }).toBeGreaterThan(0);
       if (filter) {
         expect(peerCounts().seen).toBe(0);
@@ -214,6 +218,35 @@ describe('bridgeFilter on: what a container may say still passes', () => {
       await expect.poll(() => record().lease.renewedAt, { timeout: 10_000 }).toBeDefined();
       expect(record().lease.ip).toBe(port.ip);
     } finally {
+      detach(port);
+    }
+  });
+});
+
+describe('bridgeFilter on: an address change at renewal', () => {
+  it('replaces the bound address in the table: ARP from the new one passes, from the old one is dropped', async () => {
+    world.writeConfig({ bridgeFilter: true });
+    const port = await attached('moving');
+    const addrs = () => inNs(world.lab.hostNs, [NFT, '-j', 'list', 'set', 'bridge', tableName(world.stateDir), 'addrs']);
+    const record = (): { client: { pid: number }; lease: { ip: string } | null } => JSON.parse(readFileSync(`${world.stateDir}/containers/moving.json`, 'utf8'));
+    await expect.poll(addrs, { timeout: 5000 }).toContain(`"${port.ip}"`);
+    // The server now gives this MAC another address: the renewal is refused and the client starts over.
+    const moved = `${world.lab.subnet}.${port.ip.endsWith('.150') ? 151 : 150}`;
+    stopServer(world.lab);
+    startServer(world.lab, [`--dhcp-host=${port.mac},${moved}`]);
+    try {
+      process.kill(record().client.pid, 'SIGUSR1');
+      await expect.poll(() => record().lease?.ip, { timeout: 20_000 }).toBe(moved);
+      await expect.poll(addrs, { timeout: 5000 }).toContain(`"${moved}"`);
+      expect(addrs()).not.toContain(`"${port.ip}"`);
+      watchPeer(`arp saddr ip ${port.ip}`);
+      send(port, [arpRequest(port.mac, port.mac, port.ip, world.lab.peerAddress), arpRequest(port.mac, port.mac, moved, world.lab.peerAddress), marker(port.mac, MARK)]);
+      await expect.poll(() => peerCounts().marker, { timeout: 5000 }).toBe(1);
+      expect(peerCounts().seen).toBe(0);
+      expect(peerNeighbour(moved)).toBe(port.mac);
+    } finally {
+      stopServer(world.lab);
+      startServer(world.lab);
       detach(port);
     }
   });
