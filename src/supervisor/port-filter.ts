@@ -1,8 +1,8 @@
 // The bridge filter as the supervisor keeps it (the rules themselves: net/filter.ts): this
 // instance's table is made once, each port's elements added with the port and removed with it, its
 // address bound when its lease is, and the whole table made again with every known port if someone
-// flushed it meanwhile. One nft process per change, run one at a time, so that a port's elements
-// are never added back after they were removed.
+// flushed it meanwhile. One nft process per change; one port's changes run one at a time, so that
+// its elements are never added back after they were removed, and no port waits for another's.
 import type { Logger } from '../log/logger.js';
 import { addPortScript, applyNft, bindAddressScript, bridgeFilterTable, forgetPort, isMissingNftObject, LEGACY_TABLE, rebuildScript, removeBridgeFilter, type FilteredPort } from '../net/filter.js';
 import { instanceId } from '../net/names.js';
@@ -16,7 +16,8 @@ export interface KnownPort {
 export class PortFilter {
   readonly table: string;
   private made = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Each port's changes in flight, in order. */
+  private readonly queues = new Map<string, Promise<unknown>>();
   /** Each port's address as the table holds it, to replace at renewal and remove at teardown. */
   private readonly boundIps = new Map<string, string>();
   /** Ports removed: an address bound late (a lease event finishing after the teardown) is not added back. */
@@ -33,16 +34,14 @@ export class PortFilter {
   }
 
   /** Puts this instance's table in the state the config asks for: every known port, or no table at all. */
-  sync(): Promise<void> {
-    return this.serial(async () => {
-      // ipper's former host-wide table would drop every port it does not know, this instance's included.
-      await removeBridgeFilter(LEGACY_TABLE).catch((error: unknown) => this.log.error({ err: error }, 'former host-wide bridge filter not removed'));
-      if (!this.enabled) {
-        await removeBridgeFilter(this.table).catch((error: unknown) => this.log.error({ err: error, table: this.table }, 'bridge filter not removed'));
-        return;
-      }
-      await this.rebuild().catch((error: unknown) => this.log.error({ err: error, table: this.table }, 'bridge filter not set up; creates will fail until it is'));
-    });
+  async sync(): Promise<void> {
+    // ipper's former host-wide table would drop every port it does not know, this instance's included.
+    await removeBridgeFilter(LEGACY_TABLE).catch((error: unknown) => this.log.error({ err: error }, 'former host-wide bridge filter not removed'));
+    if (!this.enabled) {
+      await removeBridgeFilter(this.table).catch((error: unknown) => this.log.error({ err: error, table: this.table }, 'bridge filter not removed'));
+      return;
+    }
+    await this.rebuild().catch((error: unknown) => this.log.error({ err: error, table: this.table }, 'bridge filter not set up; creates will fail until it is'));
   }
 
   /** Lets the port's own traffic through, making the table first (or again, if it was flushed). */
@@ -50,7 +49,7 @@ export class PortFilter {
     if (!this.enabled) return Promise.resolve();
     this.gone.delete(port.hostVeth);
     this.boundIps.delete(port.hostVeth);
-    return this.serial(async () => {
+    return this.serial(port.hostVeth, async () => {
       if (!this.made) return this.rebuild(); // the known ports include this one
       await this.orRebuild(addPortScript(this.table, { hostVeth: port.hostVeth, mac: port.mac }));
     });
@@ -59,7 +58,7 @@ export class PortFilter {
   /** From now on the port's ARP may claim only this address (or 0.0.0.0, for probes). Never throws: the lease stands either way. */
   bindAddress(port: FilteredPort, ip: string): Promise<void> {
     if (!this.enabled) return Promise.resolve();
-    return this.serial(async () => {
+    return this.serial(port.hostVeth, async () => {
       const previous = this.boundIps.get(port.hostVeth);
       if (this.gone.has(port.hostVeth) || previous === ip) return;
       await this.orRebuild(bindAddressScript(this.table, port.hostVeth, ip, previous));
@@ -71,7 +70,7 @@ export class PortFilter {
   forget(port: KnownPort, id: string): Promise<void> {
     if (!this.enabled) return Promise.resolve();
     this.gone.add(port.hostVeth);
-    return this.serial(async () => {
+    return this.serial(port.hostVeth, async () => {
       const ip = this.boundIps.get(port.hostVeth) ?? port.lease?.ip;
       this.boundIps.delete(port.hostVeth);
       await forgetPort(this.table, { hostVeth: port.hostVeth, mac: port.mac, ip });
@@ -97,9 +96,13 @@ export class PortFilter {
     this.made = true;
   }
 
-  private serial<T>(change: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(change);
-    this.queue = next.catch(() => undefined);
+  private serial<T>(hostVeth: string, change: () => Promise<T>): Promise<T> {
+    const next = (this.queues.get(hostVeth) ?? Promise.resolve()).then(change);
+    const settled = next.catch(() => undefined);
+    this.queues.set(hostVeth, settled);
+    void settled.then(() => {
+      if (this.queues.get(hostVeth) === settled) this.queues.delete(hostVeth);
+    });
     return next;
   }
 }
