@@ -88,7 +88,7 @@ export async function deleteLink(name: string): Promise<void> {
   try {
     await run(toolPath('ip'), ['link', 'del', name]);
   } catch (error) {
-    // "No such device": its namespace went away (with its last process) between ip's lookup and the delete.
+    // "No such device": the kernel is already removing it (its peer's namespace just died).
     if (error instanceof IpperError && /Cannot find device|does not exist|No such device/.test(error.message)) return;
     throw error;
   }

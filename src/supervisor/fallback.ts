@@ -1,8 +1,9 @@
 // poststop when no supervisor can be reached: release and remove straight from the record.
 import type { HookLog } from '../log/deferred.js';
 import { driverFor } from '../dhcp/drivers.js';
-import { forgetPort } from '../net/filter.js';
+import { bridgeFilterTable, forgetPort } from '../net/filter.js';
 import { deleteLink } from '../net/links.js';
+import { instanceId } from '../net/names.js';
 import { readRecord, removeRecord } from '../store/records.js';
 import { helperPath } from '../sys/helper.js';
 import { isAlive } from '../sys/proc.js';
@@ -20,7 +21,7 @@ export async function teardownWithoutSupervisor(stateDir: string, helperDir: str
     }
     await deleteLink(record.hostVeth);
     // As the supervisor's teardown does; harmless when the filter is off or nft is absent.
-    await forgetPort(record.hostVeth, record.mac).catch(() => undefined);
+    await forgetPort(bridgeFilterTable(instanceId(stateDir)), { hostVeth: record.hostVeth, mac: record.mac, ip: record.lease?.ip }).catch(() => undefined);
     removeClientFiles(paths, id);
     removeRecord(stateDir, id);
   } catch (error) {

@@ -91,7 +91,7 @@ export class Supervisor {
     this.log = options.log;
     this.hostAddress = options.hostAddress;
     this.instance = instanceId(options.paths.stateDir);
-    this.portFilter = new PortFilter(options.bridgeFilter, options.log, () => [...this.entries.values()].map((entry) => entry.record));
+    this.portFilter = new PortFilter(options.bridgeFilter, options.paths.stateDir, options.log, () => [...this.entries.values()].map((entry) => entry.record));
   }
 
   get size(): number {
@@ -389,6 +389,7 @@ export class Supervisor {
     this.persist(entry);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
+    await this.portFilter.bindAddress(record, lease.ip); // after the waiters: the create does not wait for nft
   }
 
   /**
@@ -577,6 +578,7 @@ export class Supervisor {
     clearTimeout(entry.restartTimer);
     for (const waiter of entry.leaseWaiters) waiter();
     const began = performance.now();
+    const ip = record.lease?.ip;
     let released = record.lease === null && !entry.clientBound;
     try {
       // A request the server may already have acknowledged: let the client finish it, so that it
@@ -589,13 +591,18 @@ export class Supervisor {
         const outcome = await stopClient(this.paths, entry.driver, entry.client, this.clientTarget(entry));
         released = this.releaseSent(entry, outcome);
       }
-      if (!released) this.log.error({ id: record.id, reason, ip: record.lease?.ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
+      if (released && record.lease !== null) {
+        // Said on disk at once: if the rest fails, the teardown that finishes it knows the lease is gone.
+        record.lease = null;
+        writeRecord(this.paths.stateDir, record);
+      }
+      if (!released) this.log.error({ id: record.id, reason, ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
       this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
       await deleteLink(record.hostVeth);
       await this.portFilter.forget(record, record.id);
       removeClientFiles(this.paths, record.id);
       removeRecord(this.paths.stateDir, record.id);
-      this.log.info({ id: record.id, reason, ip: record.lease?.ip, released }, 'container network removed');
+      this.log.info({ id: record.id, reason, ip, released }, 'container network removed');
       return { released, removed: true };
     } catch (error) {
       this.log.error({ id: record.id, reason, err: error }, 'teardown incomplete; garbage collection will retry');
