@@ -134,7 +134,8 @@ export function iscLeaseFields(env: ReadonlyMap<string, string>, staticroutes: s
     serverid: env.get('new_dhcp_server_identifier'),
     lease: env.get('new_dhcp_lease_time'),
     mtu: env.get('new_interface_mtu'),
-    search: env.get('new_domain_search'),
+    // dhclient writes each name fully qualified ("a.lan. b.lan."): as udhcpc and dhcpcd do, without the root's dot.
+    search: env.get('new_domain_search')?.replace(/\.(?= |$)/g, ''),
     staticroutes,
   };
 }

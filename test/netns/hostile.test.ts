@@ -5,7 +5,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, sh, startServer, stopServer } from '../lab/lab.js';
-import { createWorld, type TestWorld } from '../helpers/env.js';
+import { TEST_DHCP_CLIENT, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { IPPER, filesIn, linkNames, namespaceView, clientsOf } from '../helpers/host.js';
 
@@ -338,7 +338,8 @@ describe('a rogue server beyond what dnsmasq will send (busybox udhcpd)', () => 
     // udhcpd sends the first 15 names that fit in one option; udhcpc passes them on unchecked.
     await withUdhcpd(['option subnet 255.255.255.0', `option search x;$(touch\${IFS}${MARKER}) ${names.join(' ')}`, 'option mtu 68'], () =>
       withContainer('search500', (pid, lease) => {
-        expect(lease['search']).toEqual(names.slice(0, 6));
+        // dhclient drops a search option that holds any name it cannot print safely, whole.
+        expect(lease['search']).toEqual(TEST_DHCP_CLIENT === 'dhclient' ? undefined : names.slice(0, 6));
         expect(lease['mtu']).toBe(576);
         expect((inContainerNs(pid, ['/usr/sbin/ip', '-j', 'link', 'show', 'dev', 'eth0']) as { mtu: number }[])[0]!.mtu).toBe(576);
         expect(existsSync(MARKER)).toBe(false);
@@ -370,6 +371,13 @@ describe('a rogue server beyond what dnsmasq will send (busybox udhcpd)', () => 
         await withUdhcpd(['option subnet 255.255.255.0', `option router ${world.lab.serverAddress}`, `option lease ${seconds}`], async () => {
           world.writeConfig({ leaseTimeoutMs: 8000 });
           const container = await fake();
+          if (seconds === 0 && TEST_DHCP_CLIENT === 'dhclient') {
+            // dhclient refuses a lease with no expiry ("no expiry time on offered lease") and ignores that server.
+            expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id, pid: container.pid }))).toMatchObject({ status: 75, stderr: expect.stringMatching(/^ipper: no DHCP lease within 8000 ms: .*\[LEASE_TIMEOUT\]\n$/) });
+            expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+            expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+            return;
+          }
           expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id, pid: container.pid })).status).toBe(0);
           expect(JSON.parse(readFileSync(`${world.stateDir}/containers/${id}.json`, 'utf8')).lease.leaseSeconds).toBe(seconds);
           // udhcpc treats a lease under 30 s as 30 s: the first renewal comes after 15 s. Watch
