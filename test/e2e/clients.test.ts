@@ -168,3 +168,42 @@ describe.each(DHCP_CLIENTS)('%s', (client: DhcpClientName) => {
     expect(isPidAlive(container.pid)).toBe(true);
   });
 });
+
+describe('a config whose client changes while containers run', () => {
+  let world: TestWorld;
+  const fakes: FakeContainer[] = [];
+
+  beforeAll(() => {
+    world = createWorld('ipclmix', '10.97.87', { dhcpClient: 'dhclient', gcIntervalMs: GC_MS });
+  });
+
+  afterAll(async () => {
+    for (const container of fakes.splice(0)) container.stop();
+    await world?.destroy();
+  });
+
+  it('adopts each container with the client it was started with, and releases each the way that client must', async () => {
+    const start = async (id: string): Promise<FakeContainer> => {
+      const container = new FakeContainer(world.lab);
+      fakes.push(container);
+      await container.ready();
+      expect(runHook(world.lab, world.configPath, 'createRuntime', ociState({ id, pid: container.pid }))).toMatchObject({ status: 0, stderr: '' });
+      return container;
+    };
+    const record = (id: string) => JSON.parse(readFileSync(`${world.stateDir}/containers/${id}.json`, 'utf8')) as { dhcpClient: string; lease: { ip: string } };
+    const first = await start('before');
+    await world.stopSupervisor();
+    world.writeConfig({ dhcpClient: 'dhcpcd', gcIntervalMs: GC_MS });
+    const second = await start('after'); // a new supervisor, under the new config, adopts "before"
+    expect([record('before').dhcpClient, record('after').dhcpClient]).toEqual(['dhclient', 'dhcpcd']);
+    const ips = [record('before').lease.ip, record('after').lease.ip];
+    for (const [id, container] of [['before', first], ['after', second]] as const) {
+      container.stop();
+      // dhclient's release is `dhclient -r`: a SIGTERM (the config's dhcpcd would use SIGALRM) would release nothing.
+      expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id, status: 'stopped' }))).toMatchObject({ status: 0, stderr: '' });
+    }
+    for (const ip of ips) expect(readFileSync(world.lab.serverLog, 'utf8')).toContain(`DHCPRELEASE(lan0) ${ip} `);
+    expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
+    expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+  });
+});
