@@ -1,29 +1,29 @@
-// poststop when no supervisor can be reached: release and remove straight from the record.
+// poststop when no supervisor can be reached: release and remove straight from the record, with
+// the supervisor's own teardown.
 import type { HookLog } from '../log/deferred.js';
 import { driverFor } from '../dhcp/drivers.js';
 import { bridgeFilterTable, forgetPort } from '../net/filter.js';
-import { deleteLink } from '../net/links.js';
 import { instanceId } from '../net/names.js';
-import { readRecord, removeRecord } from '../store/records.js';
+import { readRecord } from '../store/records.js';
 import { helperPath } from '../sys/helper.js';
 import { isAlive } from '../sys/proc.js';
-import { adoptClient, removeClientFiles, stopClient } from './clients.js';
+import { adoptClient } from './clients.js';
 import { supervisorPaths } from './paths.js';
+import { tearDownNetwork } from './teardown.js';
 
 export async function teardownWithoutSupervisor(stateDir: string, helperDir: string, id: string, log: Pick<HookLog, 'error'>): Promise<void> {
   const record = readRecord(stateDir, id);
   if (record === undefined || isAlive(record.container)) return;
-  const paths = supervisorPaths(stateDir);
   try {
-    if (record.client !== null) {
-      const target = { containerId: id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir) };
-      await stopClient(paths, driverFor(record.dhcpClient), adoptClient(record.client, record.client.token, 20), target);
-    }
-    await deleteLink(record.hostVeth);
-    // As the supervisor's teardown does; harmless when the filter is off or nft is absent.
-    await forgetPort(bridgeFilterTable(instanceId(stateDir)), { hostVeth: record.hostVeth, mac: record.mac, ip: record.lease?.ip }).catch(() => undefined);
-    removeClientFiles(paths, id);
-    removeRecord(stateDir, id);
+    await tearDownNetwork({
+      paths: supervisorPaths(stateDir),
+      record,
+      driver: driverFor(record.dhcpClient),
+      client: record.client === null ? undefined : adoptClient(record.client, record.client.token, 20),
+      target: { containerId: id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir) },
+      // Harmless when the filter is off or nft is absent.
+      forgetPort: () => forgetPort(bridgeFilterTable(instanceId(stateDir)), { hostVeth: record.hostVeth, mac: record.mac, ip: record.lease?.ip }).catch(() => undefined),
+    });
   } catch (error) {
     log.error({ id, err: error }, 'direct teardown incomplete; garbage collection will finish it');
   }

@@ -12,7 +12,7 @@ import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo,
 import { generateUniqueMac } from '../net/mac.js';
 import { hostVethName, instanceId, vethAlias } from '../net/names.js';
 import { openContainerNetns, withContainerNetns } from '../net/netns.js';
-import { fileStem, removeRecord, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
+import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
 import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
 import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
@@ -21,6 +21,7 @@ import { PortFilter } from './port-filter.js';
 import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
 import { planGc, type GcAction } from '../gc/plan.js';
 import type { AttachRequest } from './protocol.js';
+import { tearDownNetwork } from './teardown.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
@@ -587,21 +588,24 @@ export class Supervisor {
         await this.waitForLease(entry, REQUEST_GRACE_MS, new AbortController().signal);
       }
       entry.releasing = true;
-      if (entry.client !== undefined) {
-        const outcome = await stopClient(this.paths, entry.driver, entry.client, this.clientTarget(entry));
-        released = this.releaseSent(entry, outcome);
-      }
-      if (released && record.lease !== null) {
-        // Said on disk at once: if the rest fails, the teardown that finishes it knows the lease is gone.
-        record.lease = null;
-        writeRecord(this.paths.stateDir, record);
-      }
-      if (!released) this.log.error({ id: record.id, reason, ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
-      this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
-      await deleteLink(record.hostVeth);
-      await this.portFilter.forget(record, record.id);
-      removeClientFiles(this.paths, record.id);
-      removeRecord(this.paths.stateDir, record.id);
+      await tearDownNetwork({
+        paths: this.paths,
+        record,
+        driver: entry.driver,
+        client: entry.client,
+        target: this.clientTarget(entry),
+        forgetPort: () => this.portFilter.forget(record, record.id),
+        afterStop: (outcome) => {
+          if (outcome !== undefined) released = this.releaseSent(entry, outcome);
+          if (released && record.lease !== null) {
+            // Said on disk at once: if the rest fails, the teardown that finishes it knows the lease is gone.
+            record.lease = null;
+            writeRecord(this.paths.stateDir, record);
+          }
+          if (!released) this.log.error({ id: record.id, reason, ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
+          this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
+        },
+      });
       this.log.info({ id: record.id, reason, ip, released }, 'container network removed');
       return { released, removed: true };
     } catch (error) {

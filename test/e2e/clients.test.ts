@@ -145,6 +145,24 @@ describe.each(DHCP_CLIENTS)('%s', (client: DhcpClientName) => {
     }
   });
 
+  it('no supervisor answering at poststop: the hook releases and removes everything itself, from the record', async () => {
+    const container = await fake();
+    const netnsInode = statSync(`/proc/${container.pid}/ns/net`).ino;
+    expect(create('direct', container.pid).status).toBe(0);
+    const ip = recordOf('direct').lease!.ip;
+    const supervisor = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8'));
+    process.kill(supervisor, 'SIGSTOP'); // its socket takes the request and never answers
+    try {
+      container.stop();
+      expect(poststop('direct')).toMatchObject({ status: 0, stderr: '' });
+      expect(serverLog()).toContain(`DHCPRELEASE(lan0) ${ip} `);
+      await expectGone(netnsInode);
+    } finally {
+      process.kill(supervisor, 'SIGCONT');
+      await world.stopSupervisor();
+    }
+  });
+
   it('not installed: the hook fails with one line naming the Debian package, and nothing is made', async () => {
     await world.stopSupervisor();
     // A host without the client: its program replaced, in a mount namespace of the hook's (and so

@@ -1,0 +1,32 @@
+// The one teardown of a container's network, for the supervisor and for a poststop that reaches
+// no supervisor: the client stopped first (it releases from the bound address while the link
+// still exists), then the link, the port's filter element, the client's files and the record.
+import type { DhcpDriver } from '../dhcp/driver.js';
+import { deleteLink } from '../net/links.js';
+import { removeRecord, type ContainerRecord } from '../store/records.js';
+import { removeClientFiles, stopClient, type ClientHandle, type ReleaseTarget, type StopOutcome } from './clients.js';
+import type { SupervisorPaths } from './paths.js';
+
+export interface TeardownPlan {
+  paths: SupervisorPaths;
+  record: ContainerRecord;
+  driver: DhcpDriver;
+  /** The running client, if any. */
+  client: ClientHandle | undefined;
+  target: ReleaseTarget;
+  /** Takes the port's element out of the bridge filter. */
+  forgetPort: () => Promise<void>;
+  /** Told how the client ended (undefined: there was none), before the link goes. */
+  afterStop?: (outcome: StopOutcome | undefined) => void;
+}
+
+/** Every step in order; a step that fails stops the rest, which garbage collection finishes. */
+export async function tearDownNetwork(plan: TeardownPlan): Promise<void> {
+  const { paths, record } = plan;
+  const outcome = plan.client === undefined ? undefined : await stopClient(paths, plan.driver, plan.client, plan.target);
+  plan.afterStop?.(outcome);
+  await deleteLink(record.hostVeth);
+  await plan.forgetPort();
+  removeClientFiles(paths, record.id);
+  removeRecord(paths.stateDir, record.id);
+}
