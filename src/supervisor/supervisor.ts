@@ -240,11 +240,11 @@ export class Supervisor {
   }
 
   private async adoptRecord(record: ContainerRecord): Promise<void> {
+    // Its driver is the record's (the client it was started with), whatever dhcpClient the config says now.
     const entry = this.newEntry(record);
     this.entries.set(record.id, entry);
     if (record.client !== null && isAlive(record.client)) {
       entry.client = adoptClient(record.client, record.client.token);
-      // Stopped by the driver it was started with, whatever dhcpClient the config says now.
       entry.clientBound = record.lease !== null;
       void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
     }
