@@ -133,11 +133,15 @@ export interface CgroupMoveResult {
 }
 
 /**
- * Moves this process into its own cgroup in every hierarchy where a runtime's cgroup holds it
- * (planCgroupMoves). Never throws: a host where this cannot be done still gets a supervisor.
+ * Where systemd does not run: moves this process into its own cgroup in every hierarchy where a
+ * runtime's cgroup holds it (planCgroupMoves). Never throws: a host where this cannot be done
+ * still gets a supervisor.
  */
-export function leaveRuntimeCgroup(log: CgroupLog): CgroupMoveResult {
+export function leaveRuntimeCgroup(log: CgroupLog, underSystemd = systemdRuns()): CgroupMoveResult {
   const result: CgroupMoveResult = { moved: [], failed: [] };
+  // Under systemd the supervisor runs as a unit of its own (systemd-run, or the shipped unit):
+  // leaving that unit's cgroup behind systemd's back would undo exactly that.
+  if (underSystemd) return result;
   let moves: CgroupMove[];
   try {
     moves = planCgroupMoves(parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')), parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8')));

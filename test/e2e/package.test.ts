@@ -4,7 +4,7 @@
 // everything else; `apt-get purge` leaves nothing of ipper. The package is never left installed:
 // afterAll purges it whatever happened, and the machine's own files at those paths come back.
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
@@ -128,6 +128,16 @@ describe('apt-get install ./dist/ipper_*.deb', () => {
     await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
   });
 
+  it("logrotate's postrotate makes the supervisor reopen its log", async () => {
+    const script = /postrotate\n([\s\S]*?)\n\s*endscript/.exec(readFileSync('/etc/logrotate.d/ipper', 'utf8'))?.[1];
+    expect(script).toBeDefined();
+    renameSync('/var/log/ipper.log', '/var/log/ipper.log.1');
+    sh('/bin/sh', ['-c', script!], { env: APT_ENV });
+    // Nothing else writes the log meanwhile: only the supervisor's reopen makes the file again.
+    await expect.poll(() => existsSync('/var/log/ipper.log')).toBe(true);
+    expect(installedSupervisorPid()).toBeDefined();
+  });
+
   it('a Docker container with --runtime ipper gets a lease (dockerd reads the runtime from daemon.json)', async () => {
     docker = new Docker(world.lab, `${world.dir}/docker`, 'installed');
     await docker.start();
@@ -165,6 +175,7 @@ describe('apt-get remove, then apt-get purge', () => {
     for (const path of ['/etc/ipper', '/etc/logrotate.d/ipper', '/run/ipper', '/var/lib/ipper', '/var/log/ipper.log', '/usr/share/containers/oci/hooks.d/ipper.json', ...PACKAGE_PATHS]) {
       expect([path, exists(path)]).toEqual([path, false]);
     }
+    // ipper.log.1 from the logrotate step above: purge takes rotated logs too.
     expect(filesIn('/var/log').filter((name) => name.startsWith('ipper'))).toEqual([]);
     expect(filesIn('/var/lib/dpkg/info').filter((name) => name.startsWith('ipper.'))).toEqual([]);
     expect(daemonRuntimes()?.['ipper']).toBeUndefined();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCgroupMounts, parseProcCgroup, planCgroupMoves, supervisorLaunchCommand } from '../../../src/sys/cgroup.js';
+import { leaveRuntimeCgroup, parseCgroupMounts, parseProcCgroup, planCgroupMoves, supervisorLaunchCommand } from '../../../src/sys/cgroup.js';
 
 // This machine's shape: cgroup v1 hybrid, PID 1 not systemd, a runtime's job in a memory cgroup.
 const HYBRID_CGROUP = ['9:name=systemd:/docker.service', '8:pids:/docker.service', '4:memory:/process_api/93b7', '3:cpuset:/', '1:cpu,cpuacct:/docker.service', '0::/', ''].join('\n');
@@ -82,5 +82,12 @@ describe('supervisorLaunchCommand', () => {
       '/usr/bin/systemd-run', '--quiet', '--collect', '--unit=ipper-supervisor-abcd', '--description=ipper supervisor (started by a hook)',
       '--property=KillMode=process', '--setenv=IPPER_CONFIG=/etc/x.json', '--', '/usr/bin/ipper', 'supervisor',
     ]);
+  });
+});
+
+describe('leaveRuntimeCgroup', () => {
+  it('under systemd moves nothing: the supervisor runs as a unit of its own', () => {
+    const log = { info: () => undefined, warn: () => undefined };
+    expect(leaveRuntimeCgroup(log, true)).toStrictEqual({ moved: [], failed: [] });
   });
 });
