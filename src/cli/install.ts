@@ -168,7 +168,7 @@ function installForPackage(root: string, io: CliIo): number {
   return 0;
 }
 
-/** The runtime out of daemon.json; a daemon.json that was only that goes entirely. */
+/** The runtime out of daemon.json; the rest stays (an empty object where the runtime was all). */
 function removeRuntime(daemonPath: string, daemon: Record<string, unknown> | undefined, runtimes: Record<string, unknown> | undefined): void {
   if (daemon === undefined || runtimes === undefined || !('ipper' in runtimes)) return;
   const { ipper: _removed, ...others } = runtimes;
