@@ -3,7 +3,7 @@
 // /etc/docker/daemon.json) get LAN addresses; `apt-get remove` keeps the edited config and takes
 // everything else; `apt-get purge` leaves nothing of ipper. The package is never left installed:
 // afterAll purges it whatever happened, and the machine's own files at those paths come back.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, serverLeases } from '../lab/lab.js';
@@ -156,6 +156,21 @@ describe('apt-get install ./dist/ipper_*.deb', () => {
 });
 
 describe('apt-get remove, then apt-get purge', () => {
+  it('remove refuses while a container holds an ipper network: the package, the runtime and the lease stay', async () => {
+    const id = podman!.run(['run', '-d', '--network', 'none', '--annotation', 'ipper.bridge=br0', ...OperatorPodman.RUN_LIMITS, IMAGE, '/bin/busybox', 'sleep', '600']);
+    const ip = await expectLease(Number(podman!.run(['inspect', '--format', '{{.State.Pid}}', id])));
+    const refused = spawnSync('/usr/bin/apt-get', ['-y', '-q', '-o', 'DPkg::Lock::Timeout=120', 'remove', 'ipper'], { cwd: ROOT, env: APT_ENV, encoding: 'utf8', timeout: 300_000 });
+    expect(refused.status).not.toBe(0);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(/^ipper: .*uninstall changed nothing.* \[IN_USE\]$/m);
+    expect(packageStatus()).toBe('ii');
+    expect(daemonRuntimes()).toEqual({ ipper: { path: '/usr/bin/ipper-runtime' } });
+    expect(existsSync('/usr/bin/ipper')).toBe(true);
+    expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
+    expect(installedClients()).toHaveLength(1);
+    podman!.run(['rm', '-f', '-t', '0', id]);
+    await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
+  });
+
   it('remove stops the supervisor, takes the runtime out of daemon.json and every file away, and keeps the edited config', () => {
     expect(installedSupervisorPid()).toBeDefined();
     aptGet(['remove', 'ipper']);
