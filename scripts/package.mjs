@@ -62,10 +62,11 @@ put('/DEBIAN/control', [
   `Architecture: ${arch}`,
   'Maintainer: ipper maintainers <root@localhost>',
   `Installed-Size: ${installedKiB}`,
-  // The binary carries Node.js (glibc, libstdc++); ip, nsenter, udhcpc and nft are run by path.
-  'Depends: libc6, libstdc++6, libgcc-s1, iproute2, util-linux, udhcpc, nftables',
+  // The binary carries Node.js (glibc, libstdc++); ip, nsenter, the DHCP client and nft are run by
+  // path. dhcpcd is the default client (config dhcpClient); dhclient and udhcpc are the others.
+  'Depends: libc6, libstdc++6, libgcc-s1, iproute2, util-linux, dhcpcd-base, nftables',
   'Recommends: runc',
-  'Suggests: podman | docker.io, logrotate',
+  'Suggests: podman | docker.io, logrotate, udhcpc, isc-dhcp-client',
   'Section: net',
   'Priority: optional',
   `Description: ${description}`,
