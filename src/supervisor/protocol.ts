@@ -1,5 +1,7 @@
 // Requests and replies between the hook and the supervisor: one JSON object per line on a unix socket.
 import * as z from '../config/zod.js';
+import { IPV4_MODES, IPV6_MODES } from '../config/schema.js';
+import { resolvTargetSchema } from '../net/resolv.js';
 import { containerIdSchema } from '../oci/state.js';
 import { recordSchema } from '../store/records.js';
 
@@ -23,6 +25,14 @@ export const attachRequestSchema = z.strictObject({
   hostname: z.string(),
   leaseTimeoutMs: z.int().check(z.minimum(1)),
   onLeaseTimeout: z.enum(['fail', 'continue']),
+  /** Absent: dhcp and auto (what a hook of the previous version meant). */
+  ipv4Mode: z.optional(z.enum(IPV4_MODES)),
+  ipv6Mode: z.optional(z.enum(IPV6_MODES)),
+  ipv6WaitMs: z.optional(z.int().check(z.minimum(0), z.maximum(600_000))),
+  /** The container's resolv.conf, found by the hook in the bundle (resolvConf: write). */
+  resolvConf: z.optional(resolvTargetSchema),
+  /** macFrom identity: the MAC's random bits come from this (the id, or ipper.hostname). */
+  macIdentity: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });
 
 export const detachRequestSchema = z.strictObject({ v, op: z.literal('detach'), id: containerIdSchema });

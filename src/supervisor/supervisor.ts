@@ -8,7 +8,7 @@ import type { ClientEvent } from '../dhcp/udhcpc.js';
 import { IpperError, toIpperError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
-import { generateUniqueMac } from '../net/mac.js';
+import { deriveMac, generateUniqueMac } from '../net/mac.js';
 import { hostVethName, instanceId, vethAlias } from '../net/names.js';
 import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { removeRecord, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
@@ -21,6 +21,7 @@ import { PortFilter } from './port-filter.js';
 import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
 import { planGc, type GcAction } from '../gc/plan.js';
 import type { AttachRequest } from './protocol.js';
+import { DualStack, checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
@@ -82,6 +83,8 @@ export class Supervisor {
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
   private readonly portFilter: PortFilter;
+  /** [dual stack] SLAAC waits, IPv6 in the record, resolv.conf (see dual-stack.ts). */
+  private readonly dualStack: DualStack;
 
   constructor(options: SupervisorOptions) {
     this.paths = options.paths;
@@ -89,6 +92,7 @@ export class Supervisor {
     this.log = options.log;
     this.hostAddress = options.hostAddress;
     this.instance = instanceId(options.paths.stateDir);
+    this.dualStack = new DualStack(options.log);
     this.portFilter = new PortFilter(options.bridgeFilter, options.paths.stateDir, options.log, () => [...this.entries.values()].map((entry) => entry.record));
   }
 
@@ -123,6 +127,7 @@ export class Supervisor {
       if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
       await this.teardown(existing, 'a new incarnation replaces it');
     }
+    checkModes(request); // [dual stack]
     this.assertSameContainer(request);
     const bridge = await this.bridgeInfo(request.bridge);
     if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
@@ -146,6 +151,10 @@ export class Supervisor {
       client: null,
       lease: null,
       createdAt: new Date().toISOString(),
+      // [dual stack] the modes, and where resolv.conf goes
+      ...(request.ipv4Mode !== undefined && { ipv4Mode: request.ipv4Mode }),
+      ...(request.ipv6Mode !== undefined && { ipv6Mode: request.ipv6Mode }),
+      ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
     };
     const entry = this.newEntry(record);
     this.entries.set(request.id, entry);
@@ -157,6 +166,7 @@ export class Supervisor {
       try {
         await this.createVethReplacingLeftover({
           hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, netns, containerInterface: request.interface, mac, alias: vethAlias(this.instance, request.netnsInode),
+          ipv6Mode: vethIpv6Mode(record),
         });
       } finally {
         netns.close();
@@ -164,9 +174,17 @@ export class Supervisor {
       this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
       await this.portFilter.allow(record);
       abort.throwIfAborted();
-      await this.startClientFor(entry);
-      step('client started');
-      const bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
+      // [dual stack] the SLAAC address is awaited while the IPv4 lease is; v6-only runs no DHCPv4 client.
+      const ipv6Ready = this.dualStack.awaitAddress(request, record, abort);
+      ipv6Ready.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+      let bound = true;
+      if (ipv4ModeOf(record) === 'dhcp') {
+        await this.startClientFor(entry);
+        step('client started');
+        bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
+      }
+      await ipv6Ready;
+      step('ipv6 ready');
       abort.throwIfAborted();
       if (entry.stopping !== undefined) throw new IpperError('ABORTED', 'the container was removed while its network was being made');
       if (!bound) {
@@ -243,7 +261,7 @@ export class Supervisor {
     }
     if (record.phase !== 'active' || !isAlive(record.container)) {
       await this.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
-    } else if (entry.client === undefined) {
+    } else if (entry.client === undefined && ipv4ModeOf(record) === 'dhcp') {
       await this.startClientFor(entry).catch((error: unknown) => {
         this.log.error({ id: record.id, err: error }, 'DHCP client not started at adoption; retrying');
         this.onClientExit(entry, undefined);
@@ -264,6 +282,8 @@ export class Supervisor {
     try {
       this.helper.ensure(); // running clients call it at each renewal
       await this.adopt(); // records on disk that no entry holds (none should exist): taken over or reaped
+      // [dual stack] IPv6 addresses change without telling anyone: read again each round (file reads).
+      for (const entry of this.entries.values()) if (entry.stopping === undefined && this.dualStack.refresh(entry.record)) this.persist(entry);
       const veths = await listOwnVeths(this.instance);
       const own = listOwnProcesses(this.paths.eventsDir, clientExecutable());
       const entries = [...this.entries.values()];
@@ -361,6 +381,9 @@ export class Supervisor {
     const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
     const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...(event.event === 'renew' && { renewedAt: now }) };
     record.lease = lease;
+    // [dual stack] before the waiters: the container's process starts with both in place.
+    this.dualStack.applyResolvConf(record, lease);
+    this.dualStack.refresh(record);
     entry.clientBound = true;
     entry.refusedLease = undefined;
     entry.restartDelayMs = RESTART_MIN_MS;
@@ -445,11 +468,17 @@ export class Supervisor {
   }
 
   private chooseMac(request: AttachRequest, taken: Set<string>, bridgeIpv4: string | undefined): string {
+    const hostAddress = this.hostAddress ?? bridgeIpv4;
+    if (request.macIdentity !== undefined && request.mac === undefined && hostAddress !== undefined) {
+      // [dual stack] macFrom identity: the same MAC for the same identity, and never a second holder.
+      const mac = deriveMac(hostAddress, request.macIdentity);
+      if (taken.has(mac)) throw new IpperError('MAC_IN_USE', `MAC ${mac} (derived from "${request.macIdentity.slice(0, 64)}") is already used by another container or the bridge`);
+      return mac;
+    }
     if (request.mac !== undefined) {
       if (taken.has(request.mac)) throw new IpperError('MAC_IN_USE', `MAC ${request.mac} is already used by another container or the bridge`);
       return request.mac;
     }
-    const hostAddress = this.hostAddress ?? bridgeIpv4;
     if (hostAddress === undefined) {
       throw new IpperError('INVALID_CONFIG', `bridge "${request.bridge}" has no IPv4 address for the MAC scheme; set hostAddress in the config`);
     }
@@ -594,6 +623,12 @@ export class Supervisor {
     await Promise.all(entries.map((entry) => this.teardown(entry, 'release-all')));
     return entries.length;
   }
+}
+
+/** [dual stack] the sysctls to set on the container end (dhcpv6 never gets this far: checkModes). */
+function vethIpv6Mode(record: ContainerRecord): 'off' | 'slaac' | 'auto' | undefined {
+  const mode = ipv6ModeOf(record);
+  return mode === 'dhcpv6' ? undefined : mode;
 }
 
 function fileSize(path: string): number {
