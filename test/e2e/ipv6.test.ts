@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inNs, serverLeases } from '../lab/lab.js';
+import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
@@ -138,6 +138,12 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
       expect(view.addresses.some((addr) => addr.tentative === true || addr.dadfailed === true)).toBe(false);
     });
 
+    it('the lab\'s host namespace (where runc and ipper run) and this machine\'s own took none of the advertisements', () => {
+      expect(inNs(world.lab.hostNs, ['/usr/sbin/ip', '-6', 'route', 'show', 'default']).trim()).toBe('');
+      expect(inNs(world.lab.hostNs, ['/usr/sbin/ip', '-6', 'addr', 'show', 'scope', 'global']).trim()).toBe('');
+      expect(execFileSync('/usr/sbin/ip', ['-6', 'route', 'show'], { encoding: 'utf8' })).not.toContain(world.lab.ipv6Prefix);
+    });
+
     it('inspect shows Docker\'s IPv6 names beside the IPv4 fields', () => {
       expect(containers.inspect(container.id).NetworkSettings).toMatchObject({
         IPAddress: ip,
@@ -166,6 +172,14 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
       const answer = containers.runc.exec(neighbour.id, ['/bin/busybox', 'nslookup', container.id.slice(0, 12)], true);
       expect(answer).toContain(ip);
       containers.runc.remove(neighbour.id);
+    });
+
+    it('writes resolv.conf again when a renewal brings another search list', async () => {
+      stopServer(world.lab);
+      startServer(world.lab, [`--dhcp-option=option:domain-search,renewed.test,${world.lab.domain}`]);
+      process.kill(Number(containers.inspect(container.id).NetworkSettings['DHCP_PID']), 'SIGUSR1'); // udhcpc: renew now
+      await expect.poll(() => readFileSync(`${containers.rootfs}/etc/resolv.conf`, 'utf8'), { timeout: 15_000 }).toContain(`search renewed.test ${world.lab.domain}\n`);
+      expect(containers.inspect(container.id).NetworkSettings).toMatchObject({ ResolvConfNameservers: world.lab.serverAddress, ResolvConfSearch: `renewed.test ${world.lab.domain}` });
     });
 
     it('leaves nothing behind at runc delete', () => {

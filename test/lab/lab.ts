@@ -124,13 +124,14 @@ function linkExists(ns: string, name: string): boolean {
 }
 
 /** A lab machine on the bridge: a veth from the host's bridge into its own namespace. */
-function ensureMachine(lab: Lab, ns: string, hostEnd: string, address: string, address6: string): void {
+function ensureMachine(lab: Lab, ns: string, hostEnd: string, address: string, address6: string, acceptRa: boolean): void {
   ensureNs(ns);
   if (!linkExists(lab.hostNs, hostEnd)) {
     inNs(lab.hostNs, [IP, 'link', 'add', hostEnd, 'master', lab.bridge, 'up', 'type', 'veth', 'peer', 'name', 'lan0', 'netns', ns]);
   }
-  // Static IPv6, usable at once (no DAD), and never configured by the lab's own advertisements.
-  inNs(ns, ['/usr/sbin/sysctl', '-qw', 'net.ipv6.conf.lan0.accept_ra=0', 'net.ipv6.conf.lan0.accept_dad=0']);
+  // Static IPv6, usable at once (no DAD). The server (the router) takes no advertisements; the
+  // peer takes them like any host on a LAN (the L2 guard tests look for a rogue one's effect there).
+  inNs(ns, ['/usr/sbin/sysctl', '-qw', `net.ipv6.conf.lan0.accept_ra=${acceptRa ? 1 : 0}`, 'net.ipv6.conf.lan0.accept_dad=0']);
   inNs(ns, [IP, 'addr', 'replace', `${address}/24`, 'dev', 'lan0']);
   inNs(ns, [IP, '-6', 'addr', 'replace', `${address6}/64`, 'dev', 'lan0', 'nodad']);
   inNs(ns, [IP, 'link', 'set', 'lan0', 'up']);
@@ -162,8 +163,8 @@ export function ensureLab(options: LabOptions): Lab {
   mkdirSync(lab.dir, { recursive: true });
   ensureNs(lab.hostNs);
   ensureBridge(lab);
-  ensureMachine(lab, lab.dhcpNs, 'lab-dhcp', lab.serverAddress, lab.serverAddress6);
-  ensureMachine(lab, lab.peerNs, 'lab-peer', lab.peerAddress, lab.peerAddress6);
+  ensureMachine(lab, lab.dhcpNs, 'lab-dhcp', lab.serverAddress, lab.serverAddress6, false);
+  ensureMachine(lab, lab.peerNs, 'lab-peer', lab.peerAddress, lab.peerAddress6, true);
   mkdirSync(`/etc/netns/${lab.peerNs}`, { recursive: true });
   writeFileSync(`/etc/netns/${lab.peerNs}/resolv.conf`, `nameserver ${lab.serverAddress}\nsearch ${lab.domain}\n`);
   if (!isServerRunning(lab)) startServer(lab);
