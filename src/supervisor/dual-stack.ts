@@ -16,6 +16,8 @@ const POLL_MS = 20;
 /** After an `auto` wait saw no router on a bridge, later `auto` containers there do not wait for one. */
 const NO_ROUTER_MEMORY_MS = 5 * 60_000;
 const DEFAULT_IPV6_WAIT_MS = 2000;
+/** How long a known router with no SLAAC address is given before the wait ends. */
+const ROUTER_WITHOUT_PREFIX_MS = 200;
 
 export function ipv4ModeOf(record: Pick<ContainerRecord, 'ipv4Mode'>): Ipv4Mode {
   return record.ipv4Mode ?? 'dhcp';
@@ -103,12 +105,21 @@ export class DualStack {
   }
 }
 
-/** Polls the kernel's addresses until a global one is there, the time is up, or the attach is aborted. */
+/**
+ * Polls the kernel's addresses until a global one is there, the time is up, or the attach is
+ * aborted. A router known for a while with no address means its advertisement carried no SLAAC
+ * prefix (the kernel handles route and prefixes of one advertisement together): no use waiting on.
+ */
 async function pollIpv6(record: ContainerRecord, waitMs: number, abort: AbortSignal): Promise<Ipv6State | undefined> {
   const deadline = performance.now() + waitMs;
+  let routerSince: number | undefined;
   for (;;) {
     const state = readIpv6State(record.container.pid, record.netnsInode, record.interface);
     if (state === undefined || state.addresses.length > 0 || performance.now() >= deadline || abort.aborted) return state;
+    if (state.router !== undefined) {
+      routerSince ??= performance.now();
+      if (performance.now() - routerSince >= ROUTER_WITHOUT_PREFIX_MS) return state;
+    }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

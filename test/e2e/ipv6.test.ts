@@ -252,6 +252,51 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
   });
 });
 
+// The other flag combinations dnsmasq sends: what a SLAAC container makes of each.
+describe.each([
+  ['slaac', 'A and M flags', true],
+  ['ra-stateless', 'A and O flags', true],
+  ['stateful', 'the M flag alone (no SLAAC prefix)', false],
+] as const)('router advertisements in dnsmasq mode %s (%s)', (mode, _flags, slaacAddress) => {
+  let world: TestWorld;
+  let containers: Containers;
+  let baseline: string[];
+
+  beforeAll(() => {
+    world = createWorld(`ipv6${mode.slice(0, 4)}`, '10.97.94', { ipv6WaitMs: 3000 }, { ra: mode });
+    const rootfs = `${world.dir}/rootfs`;
+    ensureBusyboxRootfs(rootfs);
+    containers = new Containers(world, rootfs);
+    baseline = linkNames(world.lab.hostNs);
+  });
+
+  afterAll(async () => {
+    containers?.removeAll();
+    await world?.destroy();
+  });
+
+  it(slaacAddress ? 'auto: a SLAAC address and the router' : 'auto: the router, no global address, and the container starts', () => {
+    const container = containers.start();
+    const mac = namespaceView(container.pid).macs['eth0']!;
+    const globals = ipv6View(container.pid).addresses.filter((addr) => addr.scope === 'global').map((addr) => addr.local);
+    expect(globals).toEqual(slaacAddress ? [eui64Address(world.lab.ipv6Prefix, mac)] : []);
+    expect(containers.inspect(container.id).NetworkSettings).toMatchObject({ IPv6Gateway: serverLinkLocal(world), GlobalIPv6Address: globals[0] ?? '' });
+    containers.runc.remove(container.id);
+    containers.expectClean(baseline);
+  });
+
+  it(slaacAddress ? 'slaac: starts with the address' : 'slaac: fails, saying the router offers no SLAAC prefix', () => {
+    if (slaacAddress) {
+      const container = containers.start({ 'ipper.ipv6': 'slaac' });
+      expect(ipv6View(container.pid).addresses.some((addr) => addr.scope === 'global')).toBe(true);
+      containers.runc.remove(container.id);
+    } else {
+      expect(containers.failToCreate({ 'ipper.ipv6': 'slaac' })).toMatch(/no SLAAC address within 3000 ms: a router advertises itself but no prefix for SLAAC .*\[LEASE_TIMEOUT\]/);
+    }
+    containers.expectClean(baseline);
+  });
+});
+
 describe('a LAN without router advertisements', () => {
   let world: TestWorld;
   let containers: Containers;
