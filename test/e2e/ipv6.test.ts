@@ -215,6 +215,21 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     containers.expectClean(baseline);
   });
 
+  it('a v6-only container is adopted by a new supervisor without a DHCP client being started for it', () => {
+    const v6only = containers.start({ 'ipper.ipv4': 'off', 'ipper.ipv6': 'slaac' });
+    return (async () => {
+      await world.stopSupervisor();
+      const v4 = containers.start({ 'ipper.ipv6': 'off' }); // the next hook starts a supervisor, which adopts
+      const clients = processesMatching(world.helper);
+      expect(clients).toHaveLength(1);
+      expect(Number(containers.inspect(v4.id).NetworkSettings['DHCP_PID'])).toBe(clients[0]!.pid);
+      expect(containers.inspect(v6only.id).NetworkSettings).toMatchObject({ DHCP_PID: '', IPAddress: '', GlobalIPv6Address: expect.stringMatching(/^fd97:/) });
+      containers.runc.remove(v6only.id);
+      containers.runc.remove(v4.id);
+      containers.expectClean(baseline);
+    })();
+  });
+
   it('dhcpv6 fails the hook: not yet supported, nothing made', () => {
     expect(containers.failToCreate({ 'ipper.ipv6': 'dhcpv6' })).toMatch(/ipv6 .*dhcpv6.* is not yet supported .*\[NOT_SUPPORTED\]/);
     expect(containers.failToCreate({ 'ipper.ipv6': 'stateful' })).toMatch(/annotation ipper\.ipv6: .*stateful.* is not one of off, slaac, dhcpv6, auto/);
