@@ -3,7 +3,7 @@
 // starts again at the container's root, ".." stops at it), one component at a time through the
 // directory already opened (/proc/self/fd/<dir>/<name>, Node's stand-in for openat), and the
 // final file is opened with O_NOFOLLOW: a symlink swapped in meanwhile fails instead of leading out.
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { IpperError, isErrnoCode } from '../errors.js';
 import type { ResolvTarget } from './resolv.js';
 
@@ -25,6 +25,10 @@ export function openInsideRoot(root: string, path: string): number {
   const rootFd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
   const dirs = [rootFd];
   try {
+    // A root that is the host's own (a rootfs symlinked to /) would make /etc/resolv.conf the host's.
+    const rootStat = fstatSync(rootFd);
+    const hostRoot = statSync('/');
+    if (rootStat.ino === hostRoot.ino && rootStat.dev === hostRoot.dev) throw refuse(`the container's root "${root}" is the host's root`);
     const pending = splitPath(path);
     let hops = 0;
     while (pending.length > 0) {

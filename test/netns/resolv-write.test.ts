@@ -94,6 +94,8 @@ describe('writeResolvConf into a root filesystem', () => {
     expect(readFileSync(outside, 'utf8')).toBe('host secret\n');
     expect(HOST_FILES.map((path) => readFileSync(path))).toEqual(hostBefore);
   });
+  // (A root that is the host's own "/" is refused too; not tested here: a regression would write
+  // this machine's /etc/resolv.conf.)
 });
 
 describe('writeResolvConf into a bind-mounted file', () => {
