@@ -383,19 +383,29 @@ describe('resolv.conf in a hostile image', () => {
   /** A copy of the busybox rootfs whose /etc is made by `plant`. */
   function hostileRootfs(name: string, plant: (rootfs: string) => void): string {
     const rootfs = `${world.dir}/${name}`;
+    mkdirSync(rootfs, { recursive: true });
     cpSync(containers.rootfs, rootfs, { recursive: true, verbatimSymlinks: true });
     rmSync(`${rootfs}/etc`, { recursive: true, force: true });
     plant(rootfs);
     return rootfs;
   }
 
+  // The image's links aim at canaries outside its root (host files of this test's own), never at
+  // this machine's /etc: a regression overwrites a canary and fails, and breaks nothing. The
+  // netns tier aims at /etc/shadow itself, with decoys mounted over it (resolv-write.test.ts).
   it.each([
-    ['/etc/resolv.conf -> /etc/shadow', (rootfs: string) => { mkdirSync(`${rootfs}/etc`); symlinkSync('/etc/shadow', `${rootfs}/etc/resolv.conf`); }, 'etc/shadow'],
-    ['/etc/resolv.conf -> ../../../../etc/hostname', (rootfs: string) => { mkdirSync(`${rootfs}/etc`); writeFileSync(`${rootfs}/etc/hostname`, 'ctr\n'); symlinkSync('../../../../etc/hostname', `${rootfs}/etc/resolv.conf`); }, 'etc/hostname'],
-    ['/etc -> /etc (the host\'s, seen from outside)', (rootfs: string) => symlinkSync('/etc', `${rootfs}/etc`), undefined],
-    ['/etc -> ../../../../../etc', (rootfs: string) => symlinkSync('../../../../../etc', `${rootfs}/etc`), undefined],
+    ['/etc/resolv.conf -> a host file by its absolute path', (rootfs: string, outside: string) => { mkdirSync(`${rootfs}/etc`); symlinkSync(`${outside}/canary`, `${rootfs}/etc/resolv.conf`); }, undefined],
+    ['/etc/resolv.conf -> ../../canary (beside the root on the host; ".." stops at the root)', (rootfs: string) => { mkdirSync(`${rootfs}/etc`); symlinkSync('../../canary', `${rootfs}/etc/resolv.conf`); }, 'canary'],
+    ['/etc -> a host directory by its absolute path', (rootfs: string, outside: string) => symlinkSync(outside, `${rootfs}/etc`), undefined],
+    ['/etc -> ../outside (a host directory beside the root)', (rootfs: string) => symlinkSync('../outside', `${rootfs}/etc`), undefined],
   ])('%s: the container starts, ipper writes inside its root or nowhere, the host files are untouched', (_name, plant, writtenInside) => {
-    const rootfs = hostileRootfs(`rootfs-${randomBytes(3).toString('hex')}`, plant);
+    const name = `case-${randomBytes(3).toString('hex')}`;
+    const outside = `${world.dir}/${name}/outside`;
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(`${outside}/canary`, 'host canary\n');
+    writeFileSync(`${outside}/resolv.conf`, 'host canary\n');
+    writeFileSync(`${world.dir}/${name}/canary`, 'host canary\n');
+    const rootfs = hostileRootfs(`${name}/rootfs`, (root) => plant(root, outside));
     const container = containers.start({}, ['/bin/busybox', 'sleep', '600'], undefined, rootfs);
     const settings = containers.inspect(container.id).NetworkSettings;
     if (writtenInside !== undefined) {
@@ -404,6 +414,7 @@ describe('resolv.conf in a hostile image', () => {
     } else {
       expect(settings).toMatchObject({ ResolvConfNameservers: '', ResolvConfError: expect.stringMatching(/resolv\.conf not written/) });
     }
+    for (const canary of [`${outside}/canary`, `${outside}/resolv.conf`, `${world.dir}/${name}/canary`]) expect(readFileSync(canary, 'utf8')).toBe('host canary\n');
     expect(hostFiles.map((path) => readFileSync(path))).toEqual(before);
     containers.runc.remove(container.id);
     expect(existsSync(`${world.stateDir}/containers`) ? filesIn(`${world.stateDir}/containers`) : []).toEqual([]);
