@@ -17,6 +17,12 @@ export const HELP = `ipper ${VERSION}: one IP address per container on the host'
 Usage:
   ipper hook [createRuntime|poststop]   OCI hook; the OCI state on stdin
   ipper inspect <id>|--all              the container's network as JSON
+  ipper status [--json]                 the supervisor, then one line per container: address,
+                                        MAC, bridge, client, lease state, expiry, last renewal
+  ipper doctor [<id>] [--json] [--root DIR]
+                                        check the host (bridge, br_netfilter and FORWARD drops,
+                                        DHCP client, hooks.d, Docker runtime, state dir,
+                                        supervisor) or one container; says what to fix
   ipper attach <bridge> <container> dhcp [mac]
                                         give a running Docker/Podman container (or pid) a lease
   ipper runtime <runc arguments>        Docker's runtime: adds the hooks on create, then runc
@@ -56,6 +62,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await hookCommand(args, { config, configPath, log, io });
       case 'inspect':
         return inspectCommand(args, config, io);
+      case 'status':
+        return await (await import('./status.js')).statusCommand(args, config, io);
+      case 'doctor':
+        return await (await import('./doctor.js')).doctorCommand(args, config, io);
       case 'attach':
         return await (await import('./attach.js')).attachCommand(args, config, configPath, io);
       case 'gc':

@@ -77,6 +77,8 @@ export class Supervisor {
   private readonly reported = new Set<string>();
   private readonly bridges = new Map<string, { info: BridgeInfo; at: number }>();
   private collecting = false;
+  /** DHCP clients restarted after they exited, since this supervisor started (status). */
+  private restarts = 0;
   private readonly paths: SupervisorPaths;
   private readonly helper: HelperFile;
   private readonly log: Logger;
@@ -94,6 +96,10 @@ export class Supervisor {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  get clientRestarts(): number {
+    return this.restarts;
   }
 
   /** The ports of the containers that are attached and not being removed (for the bridge watch). */
@@ -359,7 +365,8 @@ export class Supervisor {
     await this.inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu));
     const now = new Date().toISOString();
     const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
-    const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...(event.event === 'renew' && { renewedAt: now }) };
+    // A fresh lease for the same address (a restarted client's bound) counts from now, like a renew.
+    const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...((event.event === 'renew' || sameAddress) && { renewedAt: now }) };
     record.lease = lease;
     entry.clientBound = true;
     entry.refusedLease = undefined;
@@ -484,6 +491,7 @@ export class Supervisor {
       return;
     }
     const delay = entry.restartDelayMs;
+    this.restarts += 1;
     entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
     this.log.warn({ id: entry.record.id, delayMs: delay }, 'DHCP client exited; restarting');
     entry.restartTimer = setTimeout(() => {
