@@ -1,5 +1,6 @@
 // Names derived from container ids: pure, deterministic, property-tested.
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 
 /** Linux interface names: 1 to 15 bytes, no "/", no whitespace, not "." or "..". */
 export const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -20,15 +21,6 @@ export const HOST_VETH_NAME = /^ipr[0-9a-f]{12}$/;
  */
 export function hostVethName(containerId: string): string {
   return HOST_VETH_PREFIX + createHash('sha256').update(containerId).digest('hex').slice(0, 12);
-}
-
-/**
- * A supervisor instance: its state directory, as 8 hex digits. Everything an instance makes on the
- * host carries it (the host veth's alias, the bridge filter's table), so that two configurations
- * on one host never take each other's containers for leftovers.
- */
-export function instanceId(stateDir: string): string {
-  return createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
 }
 
 /** The host veth's alias: "ipper:<instance>:<netns inode>", what garbage collection needs to prove a container gone. */
@@ -56,4 +48,13 @@ export function defaultHostname(containerId: string): string {
     .replace(/[^A-Za-z0-9-]/g, '-')
     .replace(/^-+|-+$/g, '');
   return label === '' ? 'container' : label;
+}
+
+/**
+ * One supervisor instance, named by its state directory: 8 hex digits of sha256(stateDir). Each
+ * instance touches only what carries its id (its bridge filter table, its veths), so two configs on
+ * one host never take down each other's.
+ */
+export function instanceId(stateDir: string): string {
+  return createHash('sha256').update(posix.normalize(stateDir).replace(/(.)\/+$/, '$1')).digest('hex').slice(0, 8);
 }

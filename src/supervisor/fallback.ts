@@ -1,7 +1,8 @@
 // poststop when no supervisor can be reached: release and remove straight from the record.
 import type { HookLog } from '../log/deferred.js';
-import { forgetPort } from '../net/filter.js';
+import { bridgeFilterTable, forgetPort } from '../net/filter.js';
 import { deleteLink } from '../net/links.js';
+import { instanceId } from '../net/names.js';
 import { readRecord, removeRecord } from '../store/records.js';
 import { removeFile } from '../sys/fs.js';
 import { isAlive } from '../sys/proc.js';
@@ -15,7 +16,7 @@ export async function teardownWithoutSupervisor(stateDir: string, id: string, lo
     if (record.client !== null) await stopClient(adoptClient(record.client, record.client.token, 20));
     await deleteLink(record.hostVeth);
     // As the supervisor's teardown does; harmless when the filter is off or nft is absent.
-    await forgetPort(record.hostVeth, record.mac).catch(() => undefined);
+    await forgetPort(bridgeFilterTable(instanceId(stateDir)), { hostVeth: record.hostVeth, mac: record.mac, ip: record.lease?.ip }).catch(() => undefined);
     removeFile(clientLogPath(supervisorPaths(stateDir), id));
     removeRecord(stateDir, id);
   } catch (error) {

@@ -91,7 +91,7 @@ export class Supervisor {
     this.log = options.log;
     this.hostAddress = options.hostAddress;
     this.instance = instanceId(options.paths.stateDir);
-    this.portFilter = new PortFilter(options.bridgeFilter, options.log, () => [...this.entries.values()].map((entry) => entry.record));
+    this.portFilter = new PortFilter(options.bridgeFilter, options.paths.stateDir, options.log, () => [...this.entries.values()].map((entry) => entry.record));
   }
 
   get size(): number {
@@ -374,6 +374,7 @@ export class Supervisor {
     this.persist(entry);
     this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
+    await this.portFilter.bindAddress(record, lease.ip); // after the waiters: the create does not wait for nft
   }
 
   /**

@@ -8,6 +8,7 @@ import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { namespaceView } from '../helpers/host.js';
+import { instanceId } from '../../src/net/names.js';
 
 let world: TestWorld;
 const fakes: FakeContainer[] = [];
@@ -47,10 +48,11 @@ describe('bridgeFilter on', () => {
   it('makes the table again when someone flushed it, and the next container still gets its lease', async () => {
     world.writeConfig({ leaseTimeoutMs: 3000 });
     const first = await attached('before-flush');
-    inNs(world.lab.hostNs, ['/usr/sbin/nft', 'delete', 'table', 'bridge', 'ipper']);
+    const table = `ipper_${instanceId(world.stateDir)}`;
+    inNs(world.lab.hostNs, ['/usr/sbin/nft', 'delete', 'table', 'bridge', table]);
     const second = await attached('after-flush');
     expect(namespaceView(second.pid).addresses).toHaveLength(1);
-    const allowed = inNs(world.lab.hostNs, ['/usr/sbin/nft', 'list', 'set', 'bridge', 'ipper', 'allowed']);
+    const allowed = inNs(world.lab.hostNs, ['/usr/sbin/nft', 'list', 'set', 'bridge', table, 'macs']);
     expect(allowed).toContain(namespaceView(second.pid).macs['eth0']);
     expect(allowed).toContain(namespaceView(first.pid).macs['eth0']); // the earlier port too
     expect(inContainer(first, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', world.lab.serverAddress]).status).toBe(0);

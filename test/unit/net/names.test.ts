@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DNS_LABEL, defaultHostname, hostVethName, isValidInterfaceName, shortId } from '../../../src/net/names.js';
+import { createHash } from 'node:crypto';
+import { DNS_LABEL, defaultHostname, hostVethName, instanceId, isValidInterfaceName, shortId } from '../../../src/net/names.js';
 
 const IDS = [
   'abc',
@@ -104,5 +105,22 @@ describe('isValidInterfaceName', () => {
     ['a:b', false],
   ])('%j → %s', (name, expected) => {
     expect(isValidInterfaceName(name)).toBe(expected);
+  });
+});
+
+describe('instanceId', () => {
+  it.each(['/run/ipper', '/tmp/ipper-a/state', '/', '/a b/c'])('%s → 8 hex digits, stable', (stateDir) => {
+    expect(instanceId(stateDir)).toMatch(/^[0-9a-f]{8}$/);
+    expect(instanceId(stateDir)).toBe(instanceId(stateDir));
+  });
+
+  it('is sha256 of the state dir', () => {
+    expect(instanceId('/run/ipper')).toBe(createHash('sha256').update('/run/ipper').digest('hex').slice(0, 8));
+  });
+
+  it('names one directory however it is spelled, and two directories apart', () => {
+    expect(instanceId('/run/ipper/')).toBe(instanceId('/run/ipper'));
+    expect(instanceId('/run//ipper')).toBe(instanceId('/run/ipper'));
+    expect(instanceId('/run/ipper2')).not.toBe(instanceId('/run/ipper'));
   });
 });
