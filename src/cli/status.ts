@@ -27,7 +27,8 @@ export async function askSupervisor(config: Config): Promise<SupervisorFacts> {
       unexplained: reply.unexplained ?? [],
     };
   } catch (error) {
-    return { running: false, reason: toIpperError(error).message };
+    const failure = toIpperError(error);
+    return { running: false, reason: failure.message, code: failure.code };
   }
 }
 

@@ -12,6 +12,10 @@ export interface SupervisorCheckFacts {
 
 export function checkSupervisor(facts: SupervisorCheckFacts): Finding[] {
   const s = facts.supervisor;
+  if (!s.running && s.code === 'PROTOCOL_MISMATCH') {
+    return [fail('supervisor', s.reason, 'kill -TERM the old supervisor (its containers keep their leases); the next container start starts this version, which adopts them')];
+  }
+  if (!s.running && s.code === 'PERMISSION_DENIED') return [warn('supervisor', `the supervisor refused to answer: ${s.reason}`, 'run ipper doctor as root')];
   if (!s.running) {
     if (facts.containers > 0) {
       return [fail('supervisor', `no supervisor answers (${s.reason}) while ${facts.containers} container(s) are recorded: nobody renews their leases or restarts their clients`, 'start it: systemctl start ipper, or ipper supervisor & (it adopts the running clients)')];

@@ -7,7 +7,7 @@ import { deriveLeaseState, leaseTiming, type LeaseState } from './lease-state.js
 /** What the supervisor's `status` reply said, or why there was none. */
 export type SupervisorFacts =
   | { running: true; pid: number | undefined; version: string | undefined; uptimeSeconds: number | undefined; containers: number | undefined; clientRestarts: number | undefined; missingBridges: string[]; unexplained: Record<string, unknown>[] }
-  | { running: false; reason: string };
+  | { running: false; reason: string; code?: string };
 
 export interface StatusFacts {
   supervisor: SupervisorFacts;

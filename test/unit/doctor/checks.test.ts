@@ -207,6 +207,8 @@ describe('checkSupervisor', () => {
     ['answers', { supervisor: running, containers: 1 }, ['supervisor:ok']],
     ['absent, nothing to do', { supervisor: { running: false as const, reason: 'no ipper supervisor runs' }, containers: 0 }, ['supervisor:ok']],
     ['absent with containers', { supervisor: { running: false as const, reason: 'no ipper supervisor runs' }, containers: 2 }, ['supervisor:fail']],
+    ['another protocol', { supervisor: { running: false as const, reason: 'the ipper supervisor on /run/ipper/supervisor.sock speaks protocol 1', code: 'PROTOCOL_MISMATCH' }, containers: 0 }, ['supervisor:fail']],
+    ['refused', { supervisor: { running: false as const, reason: 'uid 1000 may not use the ipper supervisor', code: 'PERMISSION_DENIED' }, containers: 0 }, ['supervisor:warn']],
     ['another version', { supervisor: { ...running, version: '0.9.0' }, containers: 1 }, ['supervisor:warn']],
     ['missing bridge', { supervisor: { ...running, missingBridges: ['br1'] }, containers: 1 }, ['supervisor:ok', 'supervisor-bridges:fail']],
     ['unexplained', { supervisor: { ...running, unexplained: [{}] }, containers: 1 }, ['supervisor:ok', 'supervisor-gc:warn']],
