@@ -6,7 +6,7 @@ import { fail as failed, formatFindings, hasFailure, type Finding } from '../doc
 import { checkBridge } from '../doctor/bridge.js';
 import { checkContainer } from '../doctor/container.js';
 import { checkDocker } from '../doctor/docker.js';
-import { findTool, gatherDocker, gatherHooks, gatherLinks, gatherNetfilter, gatherStateDir } from '../doctor/gather.js';
+import { findTool, gatherDocker, gatherHooks, gatherLinks, gatherNetfilter, gatherStateDir } from './doctor-facts.js';
 import { checkHooks } from '../doctor/hooks.js';
 import type { HostLink } from '../doctor/links.js';
 import { checkNetfilter } from '../doctor/netfilter.js';

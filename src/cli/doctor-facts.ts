@@ -1,17 +1,17 @@
-// The doctor's I/O: reads the facts each check judges. Never creates, never changes anything; a
+// The doctor's I/O: reads the facts each check (src/doctor, pure) judges. Never creates, never changes anything; a
 // handful of processes (ip, iptables or nft, docker) whatever the number of containers.
 import { accessSync, constants, lstatSync, readFileSync, statSync } from 'node:fs';
-import { configuredHooksDirs, ETC_HOOKS_DIR, HOOKS_FILE_NAME } from '../cli/hooks-files.js';
+import { configuredHooksDirs, ETC_HOOKS_DIR, HOOKS_FILE_NAME } from './hooks-files.js';
 import { PODMAN_DEFAULT_HOOKS_DIRS } from '../config/containers-conf.js';
 import { isErrnoCode, toIpperError } from '../errors.js';
 import { run } from '../sys/exec.js';
 import { toolPath } from '../sys/tools.js';
-import type { DockerFacts } from './docker.js';
-import { parseDockerRuntimes } from './docker.js';
-import type { HooksFacts } from './hooks.js';
-import { parseHostLinks, type HostLink } from './links.js';
-import type { NetfilterFacts } from './netfilter.js';
-import type { StateDirFacts } from './state-dir.js';
+import type { DockerFacts } from '../doctor/docker.js';
+import { parseDockerRuntimes } from '../doctor/docker.js';
+import type { HooksFacts } from '../doctor/hooks.js';
+import { parseHostLinks, type HostLink } from '../doctor/links.js';
+import type { NetfilterFacts } from '../doctor/netfilter.js';
+import type { StateDirFacts } from '../doctor/state-dir.js';
 
 const DAEMON_JSON = '/etc/docker/daemon.json';
 const BRIDGE_NF_CALL_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
