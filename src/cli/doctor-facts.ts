@@ -130,3 +130,7 @@ export function gatherStateDir(path: string, unreadableRecords: readonly string[
   }
   return { path, stat, ourUid: process.getuid?.() ?? 0, unreadableRecords };
 }
+
+export function readMountinfo(): string | undefined {
+  return readOptional('/proc/self/mountinfo');
+}

@@ -6,7 +6,8 @@ import { fail as failed, formatFindings, hasFailure, type Finding } from '../doc
 import { checkBridge } from '../doctor/bridge.js';
 import { checkContainer } from '../doctor/container.js';
 import { checkDocker } from '../doctor/docker.js';
-import { findTool, gatherDocker, gatherHooks, gatherLinks, gatherNetfilter, gatherStateDir } from './doctor-facts.js';
+import { findTool, gatherDocker, gatherHooks, gatherLinks, gatherNetfilter, gatherStateDir, readMountinfo } from './doctor-facts.js';
+import { checkHelperDir } from '../doctor/helper-dir.js';
 import { checkHooks } from '../doctor/hooks.js';
 import type { HostLink } from '../doctor/links.js';
 import { checkNetfilter } from '../doctor/netfilter.js';
@@ -64,6 +65,7 @@ export async function doctorCommand(args: readonly string[], config: Config, io:
   findings.push(...checkHooks(gatherHooks(options.root)));
   findings.push(...checkDocker(await gatherDocker(options.root, io.env)));
   findings.push(...checkStateDir(gatherStateDir(config.stateDir, listing.unreadable)));
+  findings.push(...checkHelperDir({ path: config.helperDir, mountinfo: readMountinfo() }));
   findings.push(...checkSupervisor({ supervisor: await askSupervisor(config), containers: listing.records.length, version: VERSION }));
   if (record !== undefined) {
     findings.push(

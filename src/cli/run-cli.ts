@@ -21,8 +21,8 @@ Usage:
                                         MAC, bridge, client, lease state, expiry, last renewal
   ipper doctor [<id>] [--json] [--root DIR]
                                         check the host (bridge, br_netfilter and FORWARD drops,
-                                        DHCP client, hooks.d, Docker runtime, state dir,
-                                        supervisor) or one container; says what to fix
+                                        DHCP client, hooks.d, Docker runtime, state and helper
+                                        dirs, supervisor) or one container; says what to fix
   ipper attach <bridge> <container> dhcp [mac]
                                         give a running Docker/Podman container (or pid) a lease
   ipper runtime <runc arguments>        Docker's runtime: adds the hooks on create, then runc

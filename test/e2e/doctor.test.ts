@@ -70,6 +70,27 @@ function expectFailure(run: DoctorRun, check: string, says: RegExp): Finding {
   return finding;
 }
 
+/**
+ * Runs `body` with the argv prefix that enters a private mount namespace where `mounts` (mount(8)
+ * arguments) are made: the machine's own mounts stay as they are.
+ */
+function withPrivateMounts(mounts: string[][], body: (inHolder: string[]) => void): void {
+  const holder: ChildProcess = spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '/bin/sleep', '600'], { stdio: 'ignore' });
+  try {
+    // The holder's namespace is ready once it runs sleep.
+    for (let i = 0; i < 200 && readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) spawnSync('/bin/sleep', ['0.01']);
+    const inHolder = ['/usr/bin/nsenter', `--mount=/proc/${holder.pid}/ns/mnt`, '--'];
+    for (const args of mounts) {
+      const mounted = spawnSync(inHolder[0]!, [...inHolder.slice(1), '/usr/bin/mount', ...args], { encoding: 'utf8' });
+      expect(mounted.stderr).toBe('');
+      expect(mounted.status).toBe(0);
+    }
+    body(inHolder);
+  } finally {
+    holder.kill('SIGKILL');
+  }
+}
+
 function hostNs(argv: string[]): string {
   return inNs(world.lab.hostNs, argv);
 }
@@ -168,20 +189,20 @@ describe('ipper doctor on the host', () => {
   });
 
   it('names a DHCP client that is not installed, with its Debian package', () => {
-    // A private mount namespace where the client's binary is not executable: the machine's stays as it is.
-    const holder: ChildProcess = spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '/bin/sleep', '600'], { stdio: 'ignore' });
-    try {
-      const notExecutable = `${world.dir}/not-executable`;
-      writeFileSync(notExecutable, '', { mode: 0o644 });
-      // The holder's namespace is ready once it runs sleep.
-      for (let i = 0; i < 200 && readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) spawnSync('/bin/sleep', ['0.01']);
-      const inHolder = ['/usr/bin/nsenter', `--mount=/proc/${holder.pid}/ns/mnt`, '--'];
-      const mounted = spawnSync(inHolder[0]!, [...inHolder.slice(1), '/usr/bin/mount', '--bind', notExecutable, '/usr/sbin/udhcpc'], { encoding: 'utf8' });
-      expect(mounted.stderr).toBe('');
+    const notExecutable = `${world.dir}/not-executable`;
+    writeFileSync(notExecutable, '', { mode: 0o644 });
+    withPrivateMounts([['--bind', notExecutable, '/usr/sbin/udhcpc']], (inHolder) => {
       expect(expectFailure(doctor([], inHolder), 'dhcp-client', /"udhcpc" is not installed/).fix).toBe('apt-get install udhcpc');
-    } finally {
-      holder.kill('SIGKILL');
-    }
+    });
+  });
+
+  it('names a helperDir on a noexec filesystem', () => {
+    const helperDir = `${world.dir}/lib`;
+    mkdirSync(helperDir, { recursive: true });
+    withPrivateMounts([['-t', 'tmpfs', '-o', 'noexec', 'tmpfs', helperDir]], (inHolder) => {
+      expectFailure(doctor([], inHolder), 'helper-dir', new RegExp(`${helperDir} is on ${helperDir}, mounted noexec`));
+    });
+    expect(findingOf(doctor(), 'helper-dir').verdict).toBe('ok');
   });
 
   it('names a hooks.d file missing from where Podman reads, or pointing at no binary', () => {

@@ -4,6 +4,7 @@ import { checkBridge } from '../../../src/doctor/bridge.js';
 import { formatFindings, hasFailure, type Finding } from '../../../src/doctor/check.js';
 import { checkContainer } from '../../../src/doctor/container.js';
 import { checkDocker, parseDockerRuntimes, type DockerFacts } from '../../../src/doctor/docker.js';
+import { checkHelperDir, mountOf } from '../../../src/doctor/helper-dir.js';
 import { checkHooks, type HooksFacts } from '../../../src/doctor/hooks.js';
 import { parseHostLinks, type HostLink } from '../../../src/doctor/links.js';
 import { checkNetfilter, nftForwardPolicyDrop, readForwardRules, type NetfilterFacts } from '../../../src/doctor/netfilter.js';
@@ -251,5 +252,29 @@ describe('formatFindings', () => {
     expect(formatFindings(findings)).toBe('FAIL  bridge        x; fix: y\nok    br-netfilter  z\n');
     expect(hasFailure(findings)).toBe(true);
     expect(hasFailure(findings.slice(1))).toBe(false);
+  });
+});
+
+const MOUNTINFO = [
+  '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
+  '25 22 0:21 / /run rw,nosuid,nodev,noexec,relatime shared:5 - tmpfs tmpfs rw,mode=755',
+  '26 25 0:22 / /run/lock rw,nosuid,nodev,relatime shared:6 - tmpfs tmpfs rw',
+  '27 22 0:23 / /srv/my\\040dir rw,noexec shared:7 - tmpfs tmpfs rw',
+].join('\n');
+
+describe('checkHelperDir', () => {
+  it.each([
+    ['/var/lib/ipper', 'ok', '/'],
+    ['/run/ipper', 'fail', '/run'],
+    ['/run/lock/ipper', 'ok', '/run/lock'],
+    ['/runner', 'ok', '/'],
+    ['/srv/my dir/x', 'fail', '/srv/my dir'],
+  ])('%s: %s (on %s)', (path, verdict, point) => {
+    expect(mountOf(path, MOUNTINFO)?.point).toBe(point);
+    expect(checkHelperDir({ path, mountinfo: MOUNTINFO })[0]!.verdict).toBe(verdict);
+  });
+
+  it('takes the last mount over a point', () => {
+    expect(mountOf('/run/x', `${MOUNTINFO}\n30 25 0:30 / /run rw,relatime - tmpfs tmpfs rw`)?.options).toEqual(['rw', 'relatime']);
   });
 });
