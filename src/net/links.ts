@@ -88,7 +88,8 @@ export async function deleteLink(name: string): Promise<void> {
   try {
     await run(toolPath('ip'), ['link', 'del', name]);
   } catch (error) {
-    if (error instanceof IpperError && /Cannot find device|does not exist/.test(error.message)) return;
+    // "No such device": the kernel is already removing it (its peer's namespace just died).
+    if (error instanceof IpperError && /Cannot find device|does not exist|No such device/.test(error.message)) return;
     throw error;
   }
 }

@@ -558,6 +558,7 @@ export class Supervisor {
     clearTimeout(entry.restartTimer);
     for (const waiter of entry.leaseWaiters) waiter();
     const began = performance.now();
+    const ip = record.lease?.ip;
     let released = record.lease === null && !entry.clientBound;
     try {
       // A request the server may already have acknowledged: let the client finish it, so that it
@@ -570,13 +571,18 @@ export class Supervisor {
         const outcome = await stopClient(entry.client);
         released = this.releaseSent(entry, outcome);
       }
-      if (!released) this.log.error({ id: record.id, reason, ip: record.lease?.ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
+      if (released && record.lease !== null) {
+        // Said on disk at once: if the rest fails, the teardown that finishes it knows the lease is gone.
+        record.lease = null;
+        writeRecord(this.paths.stateDir, record);
+      }
+      if (!released) this.log.error({ id: record.id, reason, ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
       this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
       await deleteLink(record.hostVeth);
       await this.portFilter.forget(record, record.id);
       removeFile(clientLogPath(this.paths, record.id));
       removeRecord(this.paths.stateDir, record.id);
-      this.log.info({ id: record.id, reason, ip: record.lease?.ip, released }, 'container network removed');
+      this.log.info({ id: record.id, reason, ip, released }, 'container network removed');
       return { released, removed: true };
     } catch (error) {
       this.log.error({ id: record.id, reason, err: error }, 'teardown incomplete; garbage collection will retry');

@@ -46,7 +46,7 @@ export class HelperFile {
       const same = this.written !== undefined && stat.ino === this.written.ino && stat.size === this.written.size && stat.mtimeMs === this.written.mtimeMs && (stat.mode & 0o777) === 0o700;
       if (!same) reason = this.written === undefined ? 'start' : 'changed';
     } catch {
-      reason = 'missing';
+      reason = this.written === undefined ? 'start' : 'missing';
     }
     if (reason !== undefined) this.write(reason);
     return this.path;

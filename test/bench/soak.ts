@@ -4,7 +4,7 @@
 // bridge, each with a container that lives through the whole run and must stay reachable
 // throughout, and the bridge is deleted and made again midway. A script, not a CI test.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { startFakeContainer } from '../lab/fake-container.js';
 import { destroyLab, ensureLab, inNs, pause, recreateBridge, serverLeases, type Lab, type LabOptions } from '../lab/lab.js';
@@ -66,7 +66,21 @@ function waitReachable(lab: Lab, ips: readonly string[], timeoutMs: number): num
   return Date.now() - began;
 }
 
+/** A run that failed half-way leaves its supervisors running (they would write their helper again). */
+function stopLeftoverSupervisors(): void {
+  for (const name of ['a', 'b']) {
+    try {
+      const pid = Number(readFileSync(`${dir}/state-${name}/supervisor.pid`, 'utf8'));
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 250 && existsSync(`/proc/${pid}`); i++) pause(20);
+    } catch {
+      // none
+    }
+  }
+}
+
 function main(): void {
+  stopLeftoverSupervisors();
   destroyLab(labOptions); // first: it stops the last run's server through its pid file in dir
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
