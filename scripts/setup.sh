@@ -25,6 +25,7 @@ want /usr/sbin/dockerd docker.io
 want /usr/bin/gcc gcc                  # builds ipper-helper
 want /usr/include/stdio.h libc6-dev    # and its static libc
 want /usr/bin/strace strace            # the tests' no-shell check
+want /usr/bin/man man-db               # the package test reads the man page (dpkg-deb is in dpkg)
 want /usr/bin/python3 python3          # the L2-guard tests send raw frames (test/lab/send-frames.py)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -7,6 +7,8 @@ import { assertForeignNetns } from '../net/netns.js';
 import type { ContainerRecord } from '../store/records.js';
 import { readInterfaceNames, readStartTime } from '../sys/proc.js';
 import { SUPERVISOR_START_MS, requestSupervisor, type ConnectOptions } from '../supervisor/connect.js';
+import { launchOutsideRuntime } from '../sys/cgroup.js';
+import { toolPath } from '../sys/tools.js';
 import { selfCommand } from './self.js';
 
 export interface AttachTarget {
@@ -18,10 +20,12 @@ export interface AttachTarget {
 }
 
 export function connectOptions(config: Config, configPath: string | undefined, timeoutMs: number): ConnectOptions {
+  const supervisorEnv: Record<string, string> = configPath === undefined ? {} : { IPPER_CONFIG: configPath };
   return {
     stateDir: config.stateDir,
-    supervisorCommand: selfCommand('supervisor'),
-    supervisorEnv: configPath === undefined ? {} : { IPPER_CONFIG: configPath },
+    // Under systemd, a unit of its own: never in the cgroup of the runtime that runs this hook.
+    supervisorCommand: launchOutsideRuntime(selfCommand('supervisor'), supervisorEnv, toolPath),
+    supervisorEnv,
     timeoutMs,
   };
 }

@@ -8,6 +8,17 @@ import { toolPath } from '../sys/tools.js';
 import { requestAttach } from './attach-request.js';
 import type { CliIo } from './io.js';
 
+export const ATTACH_HELP = `Usage: ipper attach <bridge> <container id|name|pid> dhcp [mac]
+
+Gives a container that already runs (a Docker or Podman id or name, or a pid) an interface on
+<bridge> with a DHCP lease, as pipework does; the supervisor keeps and renews it, and garbage
+collection releases it when the container's process ends. Prints the same JSON as ipper inspect.
+
+Examples:
+  ipper attach br0 web dhcp
+  ipper attach br0 12345 dhcp 02:42:ac:11:00:02
+`;
+
 const USAGE = 'usage: ipper attach <bridge> <container id|name|pid> dhcp [mac]';
 /** What the Docker and Podman clients need to find their daemon or storage. */
 const PASSED_ENV = ['DOCKER_HOST', 'CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'XDG_RUNTIME_DIR'];

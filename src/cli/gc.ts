@@ -6,6 +6,17 @@ import { SUPERVISOR_START_MS, requestSupervisor } from '../supervisor/connect.js
 import { connectOptions } from './attach-request.js';
 import type { CliIo } from './io.js';
 
+export const GC_HELP = `Usage: ipper gc [--dry-run]
+
+One garbage collection now, done by the supervisor: it tears down what containers that died
+without a poststop left (DHCP clients, veths, records). The supervisor also runs one every
+gcIntervalMs. --dry-run prints the actions as JSON lines and changes nothing.
+
+Examples:
+  ipper gc --dry-run
+  ipper gc
+`;
+
 export async function gcCommand(args: readonly string[], config: Config, configPath: string | undefined, io: CliIo): Promise<number> {
   if (args.length > 1 || (args.length === 1 && args[0] !== '--dry-run')) throw new IpperError('USAGE', 'usage: ipper gc [--dry-run]');
   const dryRun = args[0] === '--dry-run';

@@ -11,6 +11,21 @@ import { teardownWithoutSupervisor } from '../supervisor/fallback.js';
 import { connectOptions, requestAttach } from './attach-request.js';
 import type { CliIo } from './io.js';
 
+export const HOOK_HELP = `Usage: ipper hook [createRuntime|poststop] < state.json
+
+The OCI hook. The runtime passes the container's OCI state on stdin; the stage comes from the
+argument or, without one, from the state's status (creating: createRuntime, stopped: poststop).
+createRuntime puts a veth on the bridge into the container's network namespace as eth0 and waits
+until the supervisor's DHCP client has a lease (leaseTimeoutMs); poststop releases the lease and
+removes the veth. Podman reads it from hooks.d, Docker gets it from the ipper runtime, runc from
+the bundle's config.json.
+
+Examples:
+  podman run -d --network none --annotation ipper.bridge=br0 busybox sleep 600
+  docker run -d --runtime ipper --network none busybox sleep 600
+  "createRuntime": [{"path": "/usr/bin/ipper", "args": ["ipper", "hook", "createRuntime"]}]
+`;
+
 export interface HookContext {
   config: Config;
   configPath: string | undefined;

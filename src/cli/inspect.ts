@@ -4,6 +4,17 @@ import { findRecord, toNetworkJson } from '../inspect/format.js';
 import { listRecords } from '../store/records.js';
 import type { CliIo } from './io.js';
 
+export const INSPECT_HELP = `Usage: ipper inspect <id> | --all
+
+Prints a container's network as JSON (MAC, bridge, address, prefix, gateway, DNS, DHCP client pid,
+hostname, interfaces); <id> is the full container id or its 12-character prefix. --all prints an
+array of every container ipper attached.
+
+Examples:
+  ipper inspect 4b94d0da2047
+  ipper inspect --all
+`;
+
 export function inspectCommand(args: readonly string[], config: Config, io: CliIo): number {
   const records = listRecords(config.stateDir).records.filter((record) => record.phase === 'active');
   if (args[0] === '--all') {

@@ -1,10 +1,14 @@
 // `ipper install|uninstall [--root DIR]`: the binary, the Podman hooks.d file (where Podman reads
 // it: hooks-files.ts), a default config, and the Docker runtime in daemon.json. uninstall undoes
-// exactly that. --root lets tests use a scratch directory.
+// exactly that. --root lets tests use a scratch directory. With --package (hidden: the .deb's
+// maintainer scripts) they do only what dpkg cannot: the Docker runtime in daemon.json, the hooks.d
+// copy in an operator's hooks_dir; dpkg owns the binary, the link, /usr/share's hooks.d file and
+// the config.
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { dirname } from 'node:path';
 import { IpperError, isErrnoCode } from '../errors.js';
+import { removeSupervisorCgroups } from '../sys/cgroup.js';
 import { writeFileAtomic } from '../sys/fs.js';
 import { configuredHooksDirs, HOOKS_FILE_NAME, isIpperEntry, planHooksFiles, type HooksFilePlan } from './hooks-files.js';
 import type { CliIo } from './io.js';
@@ -16,19 +20,64 @@ const DAEMON_JSON = '/etc/docker/daemon.json';
 /** The default helperDir: the supervisor writes ipper-helper there, so uninstall takes it away. */
 const HELPER_DIR = '/var/lib/ipper';
 
-/** The hooks.d entry (oci-hooks(5)): only containers that carry an ipper annotation. Same as hooks.d/ipper.json. */
-export const HOOKS_D_ENTRY = {
-  version: '1.0.0',
-  hook: { path: BINARY, args: ['ipper', 'hook'] },
-  when: { annotations: { '^ipper\\.(bridge|mac|hostname)$': '.*' } },
-  stages: ['createRuntime', 'poststop'],
-};
+/** Where the .deb puts them (pkg/, scripts/package.mjs). */
+export const PACKAGE_BINARY = '/usr/bin/ipper';
+export const PACKAGE_RUNTIME_LINK = '/usr/bin/ipper-runtime';
+/** The package's own hooks.d file: dpkg installs and removes it. */
+const PACKAGE_HOOKS_DIR = '/usr/share/containers/oci/hooks.d';
+
+/** The hooks.d entry (oci-hooks(5)) for a binary: only containers that carry an ipper annotation. */
+export function hooksEntry(binary: string): { version: string; hook: { path: string; args: string[] }; when: { annotations: Record<string, string> }; stages: string[] } {
+  return {
+    version: '1.0.0',
+    hook: { path: binary, args: ['ipper', 'hook'] },
+    when: { annotations: { '^ipper\\.(bridge|mac|hostname)$': '.*' } },
+    stages: ['createRuntime', 'poststop'],
+  };
+}
+export const HOOKS_D_ENTRY = hooksEntry(BINARY);
+/** Every entry ipper has ever written: any of them found in a hooks directory is ipper's own. */
+const OWN_ENTRIES = [HOOKS_D_ENTRY, hooksEntry(PACKAGE_BINARY)];
+
+export const INSTALL_HELP = `Usage: ipper install [--root DIR]
+
+Installs this binary as ${BINARY} (and the ${RUNTIME_LINK} link), the Podman
+hooks.d file where Podman reads it (/usr/share/containers/oci/hooks.d, and the last hooks_dir a
+containers.conf sets), ${CONFIG_FILE} if there is none, and the "ipper" runtime in
+${DAEMON_JSON} (merged: what is there stays; restart dockerd to load it). An invalid
+daemon.json or containers.conf is an error and nothing changes. From the .deb, the package does this.
+
+  --root DIR   install under DIR instead of /
+
+Examples:
+  dist/ipper install
+  dist/ipper install --root /tmp/scratch
+`;
+
+export const UNINSTALL_HELP = `Usage: ipper uninstall [--root DIR]
+
+Undoes ipper install: stops an idle supervisor (refuses while containers hold ipper networks),
+removes the runtime from ${DAEMON_JSON}, the hooks.d files that are ipper's, the binary,
+the link, the helper in ${HELPER_DIR}, and ${CONFIG_FILE} unless it was edited.
+
+Examples:
+  ipper uninstall
+  ipper uninstall --root /tmp/scratch
+`;
 
 export const DEFAULT_CONFIG_TEXT = `${JSON.stringify({ bridge: 'br0' }, null, 2)}\n`;
 
-function parseRoot(args: readonly string[], command: string): string {
-  if (args.length === 0) return '';
-  if (args.length === 2 && args[0] === '--root' && args[1]!.startsWith('/')) return args[1]!.replace(/\/+$/, '');
+interface InstallArgs {
+  root: string;
+  /** Run by the .deb's maintainer scripts: only what dpkg does not do itself. */
+  forPackage: boolean;
+}
+
+function parseInstallArgs(args: readonly string[], command: string): InstallArgs {
+  const forPackage = args[0] === '--package';
+  const rest = forPackage ? args.slice(1) : args;
+  if (rest.length === 0) return { root: '', forPackage };
+  if (rest.length === 2 && rest[0] === '--root' && rest[1]!.startsWith('/')) return { root: rest[1]!.replace(/\/+$/, ''), forPackage };
   throw new IpperError('USAGE', `usage: ipper ${command} [--root /absolute/dir]`);
 }
 
@@ -68,7 +117,7 @@ function removeIpperEntry(root: string, dir: string, io: CliIo): void {
     if (isErrnoCode(error, 'ENOENT')) return;
     throw error;
   }
-  if (isIpperEntry(text, HOOKS_D_ENTRY)) rmSync(path);
+  if (OWN_ENTRIES.some((entry) => isIpperEntry(text, entry))) rmSync(path);
   else io.stderr(`ipper: warning: left ${path}: it is not the entry ipper writes\n`);
 }
 
@@ -78,7 +127,8 @@ function writeJson(path: string, value: unknown): void {
 }
 
 export function installCommand(args: readonly string[], io: CliIo): number {
-  const root = parseRoot(args, 'install');
+  const { root, forPackage } = parseInstallArgs(args, 'install');
+  if (forPackage) return installForPackage(root, io);
   if (!isSea()) throw new IpperError('USAGE', 'install runs from the built binary (dist/ipper), not from node');
   // Validate daemon.json before changing anything.
   const daemonPath = `${root}${DAEMON_JSON}`;
@@ -105,8 +155,40 @@ export function installCommand(args: readonly string[], io: CliIo): number {
   return 0;
 }
 
+/** postinst: the runtime in daemon.json and a copy of the hooks.d entry in an operator's hooks_dir. */
+function installForPackage(root: string, io: CliIo): number {
+  const daemonPath = `${root}${DAEMON_JSON}`;
+  const daemon = readDaemonJson(daemonPath) ?? {};
+  const runtimes = runtimesOf(daemon, daemonPath);
+  const hooks = hooksPlan(root, io);
+  for (const dir of hooks.write.filter((dir) => dir !== PACKAGE_HOOKS_DIR)) writeJson(`${root}${dir}/${HOOKS_FILE_NAME}`, hooksEntry(PACKAGE_BINARY));
+  for (const dir of hooks.clean.filter((dir) => dir !== PACKAGE_HOOKS_DIR)) removeIpperEntry(root, dir, io);
+  writeJson(daemonPath, { ...daemon, runtimes: { ...runtimes, ipper: { path: PACKAGE_RUNTIME_LINK } } });
+  io.stdout(`added the "ipper" runtime to ${DAEMON_JSON}${root ? ` under ${root}` : ''} (restart dockerd to load it)\n`);
+  return 0;
+}
+
+/** The runtime out of daemon.json; the rest stays (an empty object where the runtime was all). */
+function removeRuntime(daemonPath: string, daemon: Record<string, unknown> | undefined, runtimes: Record<string, unknown> | undefined): void {
+  if (daemon === undefined || runtimes === undefined || !('ipper' in runtimes)) return;
+  const { ipper: _removed, ...others } = runtimes;
+  const { runtimes: _old, ...rest } = daemon;
+  writeJson(daemonPath, Object.keys(others).length > 0 ? { ...rest, runtimes: others } : rest);
+}
+
+/** The helper the supervisor wrote, its directory if that is now empty, and the supervisor's cgroups. */
+function removeSupervisorLeftovers(root: string): void {
+  rmSync(`${root}${HELPER_DIR}/ipper-helper`, { force: true });
+  try {
+    rmdirSync(`${root}${HELPER_DIR}`); // only if empty: anything else there is not ours
+  } catch (error) {
+    if (!isErrnoCode(error, 'ENOENT') && !isErrnoCode(error, 'ENOTEMPTY')) throw error;
+  }
+  if (root === '') removeSupervisorCgroups();
+}
+
 export async function uninstallCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const root = parseRoot(args, 'uninstall');
+  const { root, forPackage } = parseInstallArgs(args, 'uninstall');
   // Read the operator's files before anything changes: a bad one stops us with nothing done.
   const daemonPath = `${root}${DAEMON_JSON}`;
   const daemon = readDaemonJson(daemonPath);
@@ -115,12 +197,13 @@ export async function uninstallCommand(args: readonly string[], io: CliIo): Prom
   // Then, while nothing is removed: a supervisor with containers refuses, an idle one stops.
   const stopped = await (await import('./stop-supervisor.js')).stopIdleSupervisor(root, io.env);
   if (stopped !== undefined) io.stdout(`stopped the idle ipper supervisor (pid ${stopped})\n`);
-  if (daemon !== undefined && runtimes !== undefined) {
-    if ('ipper' in runtimes) {
-      const { ipper: _removed, ...others } = runtimes;
-      const { runtimes: _old, ...rest } = daemon;
-      writeJson(daemonPath, Object.keys(others).length > 0 ? { ...rest, runtimes: others } : rest);
-    }
+  removeRuntime(daemonPath, daemon, runtimes);
+  if (forPackage) {
+    // prerm: dpkg removes its own files (and the config only at purge).
+    for (const dir of [...hooks.write, ...hooks.clean].filter((dir) => dir !== PACKAGE_HOOKS_DIR)) removeIpperEntry(root, dir, io);
+    removeSupervisorLeftovers(root);
+    io.stdout(`removed the "ipper" runtime from ${DAEMON_JSON}${root ? ` under ${root}` : ''}\n`);
+    return 0;
   }
   for (const dir of [...hooks.write, ...hooks.clean]) removeIpperEntry(root, dir, io);
   // The config goes only if it is still the one install wrote: an operator's edits stay.
@@ -131,12 +214,7 @@ export async function uninstallCommand(args: readonly string[], io: CliIo): Prom
     if (!isErrnoCode(error, 'ENOENT')) throw error;
   }
   rmSync(`${root}${BINARY}`, { force: true });
-  rmSync(`${root}${HELPER_DIR}/ipper-helper`, { force: true });
-  try {
-    rmdirSync(`${root}${HELPER_DIR}`); // only if empty: anything else there is not ours
-  } catch (error) {
-    if (!isErrnoCode(error, 'ENOENT') && !isErrnoCode(error, 'ENOTEMPTY')) throw error;
-  }
+  removeSupervisorLeftovers(root);
   io.stdout(`uninstalled ipper${root ? ` under ${root}` : ''}\n`);
   return 0;
 }

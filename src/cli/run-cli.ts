@@ -28,14 +28,37 @@ Usage:
   ipper runtime <runc arguments>        Docker's runtime: adds the hooks on create, then runc
                                         (also as the ipper-runtime link)
   ipper install|uninstall [--root DIR]  binary, Podman hooks.d, config, Docker daemon.json
+                                        (the .deb package does this itself)
   ipper gc [--dry-run]                  reap what crashed runtimes left behind (the supervisor
                                         also does it every gcIntervalMs)
   ipper supervisor [--release-all]      run the per-host supervisor (started on demand);
                                         --release-all: release every lease on purpose
+  ipper <command> --help                that command's help, with examples
   ipper --version | --help
 
+Examples:
+  podman run -d --network none --annotation ipper.bridge=br0 busybox sleep 600
+  docker run -d --runtime ipper --network none busybox sleep 600
+  ipper inspect --all
+  ipper attach br0 web dhcp
+
 Config: $IPPER_CONFIG or /etc/ipper/config.json (missing file: all defaults).
+Log: logFile in the config (/var/log/ipper.log). Manual: man ipper.
 `;
+
+/** Each command's own help, loaded only when asked for. */
+const COMMAND_HELP: Record<string, () => Promise<string>> = {
+  hook: async () => (await import('./hook.js')).HOOK_HELP,
+  inspect: async () => (await import('./inspect.js')).INSPECT_HELP,
+  attach: async () => (await import('./attach.js')).ATTACH_HELP,
+  runtime: async () => (await import('./runtime.js')).RUNTIME_HELP,
+  install: async () => (await import('./install.js')).INSTALL_HELP,
+  uninstall: async () => (await import('./install.js')).UNINSTALL_HELP,
+  gc: async () => (await import('./gc.js')).GC_HELP,
+  supervisor: async () => (await import('./supervisor.js')).SUPERVISOR_HELP,
+};
+
+const isHelpFlag = (arg: string | undefined): boolean => arg === '--help' || arg === '-h';
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let log: HookLog | undefined;
@@ -43,6 +66,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // As Docker's runtime every call must reach runc, whatever the state of ipper's config.
     if (basename(process.argv0) === 'ipper-runtime') return await (await import('./runtime.js')).runtimeCommand(argv, io);
     const [command, ...args] = argv;
+    // `ipper <command> --help` and `ipper help <command>`.
+    const helpFor = command === 'help' ? args[0] : isHelpFlag(args[0]) && args.length === 1 ? command : undefined;
+    if (helpFor !== undefined) {
+      const help = COMMAND_HELP[helpFor];
+      if (help === undefined) throw new IpperError('USAGE', `unknown command "${helpFor}" (see ipper --help)`);
+      io.stdout(await help());
+      return 0;
+    }
     if (command === 'runtime') return await (await import('./runtime.js')).runtimeCommand(args, io);
     if (command === 'install') return (await import('./install.js')).installCommand(args, io);
     if (command === 'uninstall') return await (await import('./install.js')).uninstallCommand(args, io);
@@ -50,7 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(`${VERSION}\n`);
       return 0;
     }
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === undefined || isHelpFlag(command) || command === 'help') {
       io.stdout(HELP);
       return command === undefined ? 64 : 0;
     }
@@ -71,13 +102,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'gc':
         return await (await import('./gc.js')).gcCommand(args, config, configPath, io);
       case 'supervisor':
-        if (args.length === 1 && args[0] === '--release-all') return await (await import('./gc.js')).releaseAllCommand(config, configPath, io);
-        if (args.length > 0) throw new IpperError('USAGE', 'usage: ipper supervisor [--release-all]');
-        // Only the supervisor needs proper-lockfile and the rest; hooks do not pay for loading them.
         // Started detached, its stderr goes nowhere: a failure to start goes to the log as well.
-        log = deferredLog({ file: config.logFile, level: config.logLevel, name: 'supervisor', warn: io.stderr });
-        await (await import('../supervisor/daemon.js')).runSupervisor(config);
-        return 0;
+        if (args.length === 0) log = deferredLog({ file: config.logFile, level: config.logLevel, name: 'supervisor', warn: io.stderr });
+        return await (await import('./supervisor.js')).supervisorCommand(args, config, configPath, io);
       default:
         throw new IpperError('USAGE', `unknown command "${command}" (see ipper --help)`);
     }

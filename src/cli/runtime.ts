@@ -9,6 +9,18 @@ import { writeFileAtomic } from '../sys/fs.js';
 import { toolPath } from '../sys/tools.js';
 import type { CliIo } from './io.js';
 
+export const RUNTIME_HELP = `Usage: ipper runtime <runc arguments>   (or the ipper-runtime link)
+
+Docker's OCI runtime: on create it adds ipper's hooks to the bundle's config.json, then runs runc
+with the same arguments; every other call goes to runc unchanged. ipper install (or the package)
+registers it in /etc/docker/daemon.json as "ipper"; restart dockerd to load it. Settings go as
+environment variables: IPPER_BRIDGE, IPPER_MAC, IPPER_HOSTNAME.
+
+Examples:
+  docker run -d --runtime ipper --network none busybox sleep 600
+  docker run -d --runtime ipper --network none -e IPPER_BRIDGE=br1 busybox sleep 600
+`;
+
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 export async function runtimeCommand(argv: readonly string[], io: CliIo): Promise<number> {

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { ensurePrivateDir, openForAppendNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
+import { leaveRuntimeCgroup } from '../sys/cgroup.js';
 import { HelperFile } from '../sys/helper.js';
 import { VERSION } from '../version.js';
 import { supervisorPaths } from './paths.js';
@@ -39,6 +40,8 @@ export async function runSupervisor(config: Config): Promise<boolean> {
     if (isErrnoCode(error, 'ELOCKED')) return false;
     throw new IpperError('LOCK_TIMEOUT', `cannot lock ${paths.lockTarget}: ${(error as Error).message}`, { cause: error });
   }
+  // Before any DHCP client starts: they inherit the cgroup, and a runtime's restart must spare them.
+  leaveRuntimeCgroup(log);
   const helper = new HelperFile(config.helperDir, (reason) => log.warn({ path: helper.path, reason }, 'ipper-helper written again'));
   helper.ensure();
   helper.watch();

@@ -13,8 +13,19 @@ export const INSTALLED = {
   helper: '/var/lib/ipper/ipper-helper',
 };
 
-/** Every path `ipper install`, its hook and its supervisor write on the real root. */
+/** What the .deb installs (scripts/package.mjs), besides the paths `ipper install` shares with it. */
+export const PACKAGE_PATHS = [
+  '/usr/bin/ipper',
+  '/usr/bin/ipper-runtime',
+  '/lib/systemd/system/ipper-supervisor.service',
+  '/usr/share/man/man1/ipper.1.gz',
+  '/usr/share/doc/ipper',
+  '/etc/logrotate.d/ipper',
+];
+
+/** Every path `ipper install` (or the package), its hook and its supervisor write on the real root. */
 const PATHS = [
+  ...PACKAGE_PATHS,
   '/usr/local/bin/ipper',
   '/usr/local/bin/ipper-runtime',
   '/usr/share/containers/oci/hooks.d/ipper.json',
@@ -24,6 +35,7 @@ const PATHS = [
   '/run/ipper',
   '/var/lib/ipper',
   '/var/log/ipper.log',
+  '/var/log/ipper.log.1',
 ];
 
 function exists(path: string): boolean {

@@ -148,3 +148,46 @@ describe('ipper install --root', () => {
     expect(ipper('install', '--root', 'relative')).toMatchObject({ status: 64, stderr: 'ipper: usage: ipper install [--root /absolute/dir] [USAGE]\n' });
   });
 });
+
+// What the .deb's maintainer scripts run: dpkg owns the binary, the link, /usr/share's hooks.d
+// file and the config; the binary does only the rest.
+describe('ipper install|uninstall --package --root (postinst, prerm)', () => {
+  const PACKAGE_ENTRY = { ...JSON.parse(ENTRY), hook: { ...JSON.parse(ENTRY).hook, path: '/usr/bin/ipper' } };
+
+  it('postinst merges the runtime (at /usr/bin/ipper-runtime) into daemon.json and writes nothing dpkg owns; prerm takes exactly that away', () => {
+    put('/etc/docker/daemon.json', JSON.stringify({ 'log-driver': 'journald', runtimes: { nvidia: { path: 'nvidia-container-runtime' } } }));
+    put('/etc/ipper/config.json', '{"bridge": "lan0"}\n');
+    expect(ipper('install', '--package', '--root', root)).toMatchObject({ status: 0, stderr: '' });
+    expect(tree()).toEqual(['/etc/docker/daemon.json', '/etc/ipper/config.json']);
+    expect(JSON.parse(readFileSync(`${root}/etc/docker/daemon.json`, 'utf8'))).toEqual({
+      'log-driver': 'journald',
+      runtimes: { nvidia: { path: 'nvidia-container-runtime' }, ipper: { path: '/usr/bin/ipper-runtime' } },
+    });
+    put('/var/lib/ipper/ipper-helper', 'written by the supervisor');
+    expect(ipper('uninstall', '--package', '--root', root)).toMatchObject({ status: 0, stderr: '' });
+    expect(JSON.parse(readFileSync(`${root}/etc/docker/daemon.json`, 'utf8'))).toEqual({ 'log-driver': 'journald', runtimes: { nvidia: { path: 'nvidia-container-runtime' } } });
+    // The config is dpkg's (a conffile: kept at remove, removed at purge).
+    expect(tree()).toEqual(['/etc/docker/daemon.json', '/etc/ipper/config.json']);
+    expect(existsSync(`${root}/var/lib/ipper`)).toBe(false);
+  });
+
+  it("copies the package's entry into an operator's hooks_dir and removes ipper's stale copies elsewhere; prerm removes the copy", () => {
+    put('/etc/containers/containers.conf.d/10-site.conf', '[engine]\nhooks_dir = ["/srv/hooks"]\n');
+    put(ETC_HOOKS, ENTRY); // from an earlier `ipper install`: it would mask the package's
+    expect(ipper('install', '--package', '--root', root)).toMatchObject({ status: 0, stderr: '' });
+    expect(tree().filter((path) => path.endsWith('/ipper.json'))).toEqual(['/srv/hooks/ipper.json']);
+    expect(JSON.parse(readFileSync(`${root}/srv/hooks/ipper.json`, 'utf8'))).toEqual(PACKAGE_ENTRY);
+    expect(ipper('uninstall', '--package', '--root', root)).toMatchObject({ status: 0, stderr: '' });
+    expect(tree().filter((path) => path.endsWith('/ipper.json'))).toEqual([]);
+  });
+
+  it('refuses a daemon.json that is not JSON, and changes nothing', () => {
+    put('/etc/docker/daemon.json', '{"runtimes": ');
+    for (const command of ['install', 'uninstall']) {
+      const result = ipper(command, '--package', '--root', root);
+      expect(result.status).toBe(78);
+      expect(result.stderr).toMatch(/^ipper: .*daemon\.json is not valid JSON .* \[INVALID_CONFIG\]\n$/);
+      expect(readFileSync(`${root}/etc/docker/daemon.json`, 'utf8')).toBe('{"runtimes": ');
+    }
+  });
+});
