@@ -22,6 +22,23 @@ import { VERSION } from '../version.js';
 import type { CliIo } from './io.js';
 import { askSupervisor } from './status.js';
 
+export const DOCTOR_HELP = `Usage: ipper doctor [<id>] [--json] [--root DIR]
+
+Checks the host and says, one line each, what is wrong and how to fix it (ok, WARN, FAIL, skip):
+each bridge exists, is up, has a port toward the LAN and an IPv4 address; br_netfilter with a
+FORWARD policy or rule that drops bridged traffic; the DHCP client and the programs ipper runs;
+the Podman hooks.d file where the installed Podman reads it, pointing at the binary; the Docker
+runtime in daemon.json and known to dockerd; the state directory and helperDir; the supervisor.
+With <id>, also that container: its veth on the bridge, its client alive, when it last heard a
+server. Exit 1 when a check fails. --json prints the findings as JSON; --root DIR reads
+containers.conf, hooks.d and daemon.json under DIR.
+
+Examples:
+  ipper doctor
+  ipper doctor 4b94d0da2047
+  ipper doctor --json
+`;
+
 const USAGE = 'usage: ipper doctor [<container id>] [--json] [--root /absolute/dir]';
 
 interface DoctorArgs {

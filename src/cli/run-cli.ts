@@ -40,6 +40,8 @@ Examples:
   podman run -d --network none --annotation ipper.bridge=br0 busybox sleep 600
   docker run -d --runtime ipper --network none busybox sleep 600
   ipper inspect --all
+  ipper status
+  ipper doctor
   ipper attach br0 web dhcp
 
 Config: $IPPER_CONFIG or /etc/ipper/config.json (missing file: all defaults).
@@ -50,6 +52,8 @@ Log: logFile in the config (/var/log/ipper.log). Manual: man ipper.
 const COMMAND_HELP: Record<string, () => Promise<string>> = {
   hook: async () => (await import('./hook.js')).HOOK_HELP,
   inspect: async () => (await import('./inspect.js')).INSPECT_HELP,
+  status: async () => (await import('./status.js')).STATUS_HELP,
+  doctor: async () => (await import('./doctor.js')).DOCTOR_HELP,
   attach: async () => (await import('./attach.js')).ATTACH_HELP,
   runtime: async () => (await import('./runtime.js')).RUNTIME_HELP,
   install: async () => (await import('./install.js')).INSTALL_HELP,
