@@ -65,6 +65,10 @@ export const replySchema = z.union([
     containers: z.optional(z.number()),
     /** Bridges that containers use and that do not exist now (status). */
     missingBridges: z.optional(z.array(z.string())),
+    /** status: seconds since this supervisor started. */
+    uptimeSeconds: z.optional(z.number()),
+    /** status: DHCP clients restarted after they exited, since this supervisor started. */
+    clientRestarts: z.optional(z.number()),
     actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
     /** What garbage collection found and will not touch (see gc/plan.ts). */
     unexplained: z.optional(z.array(z.record(z.string(), z.unknown()))),

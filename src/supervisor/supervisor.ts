@@ -78,6 +78,8 @@ export class Supervisor {
   private readonly reported = new Set<string>();
   private readonly bridges = new Map<string, { info: BridgeInfo; at: number }>();
   private collecting = false;
+  /** DHCP clients restarted after they exited, since this supervisor started (status). */
+  private restarts = 0;
   private readonly paths: SupervisorPaths;
   private readonly helper: HelperFile;
   private readonly log: Logger;
@@ -98,6 +100,10 @@ export class Supervisor {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  get clientRestarts(): number {
+    return this.restarts;
   }
 
   /** The ports of the containers that are attached and not being removed (for the bridge watch). */
@@ -379,7 +385,8 @@ export class Supervisor {
     await this.inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu));
     const now = new Date().toISOString();
     const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
-    const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...(event.event === 'renew' && { renewedAt: now }) };
+    // A fresh lease for the same address (a restarted client's bound) counts from now, like a renew.
+    const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...((event.event === 'renew' || sameAddress) && { renewedAt: now }) };
     record.lease = lease;
     // [dual stack] before the waiters: the container's process starts with both in place.
     this.dualStack.applyResolvConf(record, lease);
@@ -514,6 +521,7 @@ export class Supervisor {
       return;
     }
     const delay = entry.restartDelayMs;
+    this.restarts += 1;
     entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
     this.log.warn({ id: entry.record.id, delayMs: delay }, 'DHCP client exited; restarting');
     entry.restartTimer = setTimeout(() => {
