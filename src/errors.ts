@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'PERMISSION_DENIED'
   | 'PROTOCOL_MISMATCH'
   | 'IN_USE'
+  | 'NOT_SUPPORTED'
+  | 'RESOLV_CONF_UNSAFE'
   | 'INTERNAL';
 
 const exitCodeOf: Record<ErrorCode, number> = {
@@ -58,6 +60,8 @@ const exitCodeOf: Record<ErrorCode, number> = {
   SUPERVISOR_UNAVAILABLE: EXIT.unavailable,
   NOT_FOUND: EXIT.data,
   ROOTLESS: EXIT.unavailable,
+  NOT_SUPPORTED: EXIT.config,
+  RESOLV_CONF_UNSAFE: EXIT.data,
   PERMISSION_DENIED: EXIT.noperm,
   PROTOCOL_MISMATCH: EXIT.unavailable,
   IN_USE: EXIT.temporary,

@@ -1,9 +1,10 @@
 // What createRuntime and `ipper attach` share: check the target, then ask the supervisor.
 import { readFileSync } from 'node:fs';
-import { resolveContainerSettings } from '../config/annotations.js';
+import { resolveAddressModes, resolveContainerSettings } from '../config/annotations.js';
 import type { Config } from '../config/schema.js';
 import { IpperError } from '../errors.js';
 import { assertForeignNetns } from '../net/netns.js';
+import type { ResolvTarget } from '../net/resolv.js';
 import type { ContainerRecord } from '../store/records.js';
 import { readInterfaceNames, readStartTime } from '../sys/proc.js';
 import { SUPERVISOR_START_MS, requestSupervisor, type ConnectOptions } from '../supervisor/connect.js';
@@ -17,6 +18,8 @@ export interface AttachTarget {
   annotations: Record<string, string> | undefined;
   /** The container's own hostname (config.json), used when hostnameFrom is "config". */
   configHostname: string | undefined;
+  /** The container's resolv.conf (from the bundle at createRuntime); undefined: none ipper may write. */
+  resolvConf?: ResolvTarget | undefined;
 }
 
 export function connectOptions(config: Config, configPath: string | undefined, timeoutMs: number): ConnectOptions {
@@ -50,6 +53,10 @@ export async function requestAttach(target: AttachTarget, config: Config, config
   const pidStartTime = readStartTime(target.pid);
   if (pidStartTime === undefined) throw new IpperError('NETNS_NOT_FOUND', `container process ${target.pid} is gone`);
   const settings = resolveContainerSettings(config, target.id, target.annotations);
+  const modes = resolveAddressModes(config, target.annotations);
+  if (modes.ipv6 === 'dhcpv6') {
+    throw new IpperError('NOT_SUPPORTED', 'ipv6 "dhcpv6" is not yet supported (no DHCPv6 client yet): use "slaac", "auto" or "off"');
+  }
   let hostname = settings.hostname;
   if (config.hostnameFrom === 'config' && target.annotations?.['ipper.hostname'] === undefined && target.configHostname !== undefined) {
     hostname = resolveContainerSettings(config, target.id, { 'ipper.hostname': target.configHostname }).hostname;
@@ -71,8 +78,14 @@ export async function requestAttach(target: AttachTarget, config: Config, config
       dhcpClient: config.dhcpClient,
       leaseTimeoutMs: config.leaseTimeoutMs,
       onLeaseTimeout: config.onLeaseTimeout,
+      ipv4Mode: modes.ipv4,
+      ipv6Mode: modes.ipv6,
+      ipv6WaitMs: config.ipv6WaitMs,
+      ...(config.resolvConf === 'write' && modes.ipv4 === 'dhcp' && target.resolvConf !== undefined && { resolvConf: target.resolvConf }),
+      // The identity behind a derived MAC: a name the operator chose, or else the id.
+      ...(config.macFrom === 'identity' && settings.mac === undefined && { macIdentity: target.annotations?.['ipper.hostname'] ?? target.id }),
     },
-    connectOptions(config, configPath, config.leaseTimeoutMs + SUPERVISOR_START_MS + 5000),
+    connectOptions(config, configPath, Math.max(config.leaseTimeoutMs, config.ipv6WaitMs) + SUPERVISOR_START_MS + 5000),
   );
   if (reply.record === undefined) throw new IpperError('SUPERVISOR_UNAVAILABLE', 'the supervisor replied without a record');
   return reply.record;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { IpperError } from '../errors.js';
 import type { HookLog } from '../log/deferred.js';
+import { resolvTargetFromBundle, type ResolvTarget } from '../net/resolv.js';
 import { parseOciState, resolveStage, type OciState } from '../oci/state.js';
 import { recordExists } from '../store/records.js';
 import { readStdin } from '../sys/stdin.js';
@@ -44,23 +45,32 @@ export async function hookCommand(args: readonly string[], context: HookContext)
 
 async function createRuntime(state: OciState, context: HookContext): Promise<void> {
   if (state.pid === undefined) throw new IpperError('INVALID_OCI_STATE', 'invalid OCI state: pid is missing (required at createRuntime)');
+  const spec = readBundleSpec(state.bundle);
+  const resolvConf: ResolvTarget | undefined = spec !== undefined && state.bundle !== undefined ? resolvTargetFromBundle(state.bundle, spec, state.id) : undefined;
   // The supervisor logs the attach; the hook stays silent on success (no logger to load).
   await requestAttach(
-    { id: state.id, pid: state.pid, annotations: state.annotations, configHostname: context.config.hostnameFrom === 'config' ? bundleHostname(state.bundle) : undefined },
+    { id: state.id, pid: state.pid, annotations: state.annotations, configHostname: context.config.hostnameFrom === 'config' ? bundleHostname(spec) : undefined, resolvConf },
     context.config,
     context.configPath,
   );
 }
 
-/** The hostname in the bundle's config.json, where the runtime put the container's name. */
-function bundleHostname(bundle: string | undefined): string | undefined {
+type BundleSpec = Parameters<typeof resolvTargetFromBundle>[1] & { hostname?: unknown };
+
+/** The bundle's config.json (the runtime wrote it), or undefined when it cannot be read. */
+function readBundleSpec(bundle: string | undefined): BundleSpec | undefined {
   if (bundle === undefined) return undefined;
   try {
-    const spec = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8')) as { hostname?: unknown };
-    return typeof spec.hostname === 'string' && spec.hostname !== '' ? spec.hostname : undefined;
+    const spec: unknown = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'));
+    return typeof spec === 'object' && spec !== null ? (spec as BundleSpec) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The hostname in the bundle's config.json, where the runtime put the container's name. */
+function bundleHostname(spec: BundleSpec | undefined): string | undefined {
+  return typeof spec?.hostname === 'string' && spec.hostname !== '' ? spec.hostname : undefined;
 }
 
 /** Never fails a container's removal: what it cannot do now, garbage collection does later. */

@@ -17,6 +17,12 @@ export const HELP = `ipper ${VERSION}: one IP address per container on the host'
 Usage:
   ipper hook [createRuntime|poststop]   OCI hook; the OCI state on stdin
   ipper inspect <id>|--all              the container's network as JSON
+  ipper status [--json]                 the supervisor, then one line per container: address,
+                                        MAC, bridge, client, lease state, expiry, last renewal
+  ipper doctor [<id>] [--json] [--root DIR]
+                                        check the host (bridge, br_netfilter and FORWARD drops,
+                                        DHCP client, hooks.d, Docker runtime, state and helper
+                                        dirs, supervisor) or one container; says what to fix
   ipper attach <bridge> <container> dhcp [mac]
                                         give a running Docker/Podman container (or pid) a lease
   ipper runtime <runc arguments>        Docker's runtime: adds the hooks on create, then runc
@@ -34,6 +40,8 @@ Examples:
   podman run -d --network none --annotation ipper.bridge=br0 busybox sleep 600
   docker run -d --runtime ipper --network none busybox sleep 600
   ipper inspect --all
+  ipper status
+  ipper doctor
   ipper attach br0 web dhcp
 
 Config: $IPPER_CONFIG or /etc/ipper/config.json (missing file: all defaults).
@@ -44,6 +52,8 @@ Log: logFile in the config (/var/log/ipper.log). Manual: man ipper.
 const COMMAND_HELP: Record<string, () => Promise<string>> = {
   hook: async () => (await import('./hook.js')).HOOK_HELP,
   inspect: async () => (await import('./inspect.js')).INSPECT_HELP,
+  status: async () => (await import('./status.js')).STATUS_HELP,
+  doctor: async () => (await import('./doctor.js')).DOCTOR_HELP,
   attach: async () => (await import('./attach.js')).ATTACH_HELP,
   runtime: async () => (await import('./runtime.js')).RUNTIME_HELP,
   install: async () => (await import('./install.js')).INSTALL_HELP,
@@ -87,6 +97,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await hookCommand(args, { config, configPath, log, io });
       case 'inspect':
         return inspectCommand(args, config, io);
+      case 'status':
+        return await (await import('./status.js')).statusCommand(args, config, io);
+      case 'doctor':
+        return await (await import('./doctor.js')).doctorCommand(args, config, io);
       case 'attach':
         return await (await import('./attach.js')).attachCommand(args, config, configPath, io);
       case 'gc':

@@ -2,10 +2,10 @@
 import { IpperError } from '../errors.js';
 import { macProblem, normalizeMac } from '../net/mac.js';
 import { DNS_LABEL, defaultHostname, isValidInterfaceName } from '../net/names.js';
-import type { Config } from './schema.js';
+import { IPV4_MODES, IPV6_MODES, type Config, type Ipv4Mode, type Ipv6Mode } from './schema.js';
 
 export const ANNOTATION_PREFIX = 'ipper.';
-const KNOWN = new Set(['ipper.bridge', 'ipper.mac', 'ipper.hostname']);
+const KNOWN = new Set(['ipper.bridge', 'ipper.mac', 'ipper.hostname', 'ipper.ipv4', 'ipper.ipv6']);
 
 export interface ContainerSettings {
   bridge: string;
@@ -47,4 +47,24 @@ export function resolveContainerSettings(config: Config, containerId: string, an
     hostname = hostnameAnnotation;
   }
   return { bridge, mac, hostname };
+}
+
+export interface AddressModes {
+  ipv4: Ipv4Mode;
+  ipv6: Ipv6Mode;
+}
+
+/** The address families this container gets: the config, overridden by ipper.ipv4 / ipper.ipv6. Pure. */
+export function resolveAddressModes(config: Pick<Config, 'ipv4' | 'ipv6'>, annotations: Record<string, string> = {}): AddressModes {
+  const pick = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const value = annotations[key];
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) throw invalid(key, `"${value.slice(0, 40)}" is not one of ${allowed.join(', ')}`);
+    return value as T;
+  };
+  const modes = { ipv4: pick('ipper.ipv4', IPV4_MODES, config.ipv4), ipv6: pick('ipper.ipv6', IPV6_MODES, config.ipv6) };
+  if (modes.ipv4 === 'off' && modes.ipv6 === 'off') {
+    throw new IpperError('INVALID_ANNOTATION', 'ipv4 and ipv6 are both off (config or ipper.ipv4/ipper.ipv6): the container would get no address');
+  }
+  return modes;
 }

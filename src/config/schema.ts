@@ -7,6 +7,11 @@ const interfaceName = z.string().check(z.refine(isValidInterfaceName, 'must be a
 const absolutePath = z.string().check(z.regex(/^\/[^\0]*$/, 'must be an absolute path'));
 const intBetween = (min: number, max: number) => z.int().check(z.minimum(min, `must be at least ${min}`), z.maximum(max, `must be at most ${max}`));
 
+export const IPV4_MODES = ['dhcp', 'off'] as const;
+export const IPV6_MODES = ['off', 'slaac', 'dhcpv6', 'auto'] as const;
+export type Ipv4Mode = (typeof IPV4_MODES)[number];
+export type Ipv6Mode = (typeof IPV6_MODES)[number];
+
 export const configSchema = z.strictObject({
   /** Bridge that containers join unless an annotation names another allowed one. */
   bridge: z._default(interfaceName, 'br0'),
@@ -35,6 +40,17 @@ export const configSchema = z.strictObject({
   bridgeFilter: z._default(z.boolean(), true),
   /** How often the supervisor checks for containers that vanished without a poststop. */
   gcIntervalMs: z._default(intBetween(1000, 3_600_000), 30_000),
+  /** IPv4 by DHCP, or none (then no DHCPv4 client runs at all). */
+  ipv4: z._default(z.enum(IPV4_MODES), 'dhcp'),
+  /** IPv6: off (disabled on the interface), slaac, dhcpv6 (not yet supported), auto (what the RAs say). */
+  ipv6: z._default(z.enum(IPV6_MODES), 'auto'),
+  /** How long createRuntime waits for a SLAAC address (auto: then goes on without one; slaac: fails). */
+  ipv6WaitMs: z._default(intBetween(0, 600_000), 2000),
+  /** write: the lease's name servers and search list go into the container's /etc/resolv.conf; keep: left alone. */
+  resolvConf: z._default(z.enum(['write', 'keep']), 'write'),
+  /** random: the scheme's two random octets; identity: derived from the container's id or ipper.hostname. */
+  macFrom: z._default(z.enum(['random', 'identity']), 'random'),
 });
+
 
 export type Config = z.infer<typeof configSchema>;

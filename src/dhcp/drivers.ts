@@ -13,6 +13,11 @@ export function driverFor(name: DhcpClientName): DhcpDriver {
   return DRIVERS[name];
 }
 
+/** A container's client, by its record: records written before there was a choice name none, and meant udhcpc. */
+export function driverOfRecord(record: { dhcpClient?: DhcpClientName | undefined }): DhcpDriver {
+  return DRIVERS[record.dhcpClient ?? 'udhcpc'];
+}
+
 /** The client's executable, or a TOOL_MISSING error that names the package to install. */
 export function clientProgram(driver: DhcpDriver): string {
   try {

@@ -15,11 +15,25 @@ export interface NetworkJson {
     Hostname: string;
     Interface: string;
     HostInterface: string;
+    /** Docker's IPv6 names: the first global address, its prefix length, the router. */
+    GlobalIPv6Address: string;
+    GlobalIPv6PrefixLen: string;
+    IPv6Gateway: string;
+    /** Every global IPv6 address (address/prefix), when there is more than one. */
+    GlobalIPv6Addresses?: string[];
+    /** What ipper wrote into the container's /etc/resolv.conf (empty: nothing). */
+    ResolvConfNameservers: string;
+    ResolvConfSearch: string;
+    /** Why resolv.conf could not be written, if it could not. */
+    ResolvConfError?: string;
   };
 }
 
 export function toNetworkJson(record: ContainerRecord): NetworkJson {
   const lease = record.lease;
+  const ipv6 = record.ipv6?.addresses ?? [];
+  const first = ipv6[0];
+  const resolv = record.resolvConf;
   return {
     Container: shortId(record.id),
     NetworkSettings: {
@@ -33,6 +47,13 @@ export function toNetworkJson(record: ContainerRecord): NetworkJson {
       Hostname: record.hostname,
       Interface: record.interface,
       HostInterface: record.hostVeth,
+      GlobalIPv6Address: first?.address ?? '',
+      GlobalIPv6PrefixLen: first ? String(first.prefixLen) : '',
+      IPv6Gateway: record.ipv6?.router ?? '',
+      ...(ipv6.length > 1 && { GlobalIPv6Addresses: ipv6.map((entry) => `${entry.address}/${entry.prefixLen}`) }),
+      ResolvConfNameservers: resolv?.nameservers?.join(', ') ?? '',
+      ResolvConfSearch: resolv?.search?.join(' ') ?? '',
+      ...(resolv?.error !== undefined && { ResolvConfError: resolv.error }),
     },
   };
 }

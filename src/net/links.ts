@@ -3,6 +3,8 @@ import { IpperError } from '../errors.js';
 import { run } from '../sys/exec.js';
 import { toolPath } from '../sys/tools.js';
 import { isValidInterfaceName } from './names.js';
+import type { Ipv6Mode } from '../config/schema.js';
+import { setIpv6Sysctls } from './ipv6-netns.js';
 import { inNetns, type NetnsHandle } from './netns.js';
 
 export interface BridgeInfo {
@@ -64,6 +66,8 @@ export interface VethSpec {
   mac: string;
   /** Marks the host end as this supervisor instance's (see vethAlias). */
   alias: string;
+  /** The container end's IPv6 sysctls are set for this mode before it goes up (see net/ipv6.ts). */
+  ipv6Mode?: Exclude<Ipv6Mode, 'dhcpv6'> | undefined;
 }
 
 /**
@@ -78,6 +82,8 @@ export async function createVeth(spec: VethSpec): Promise<void> {
       `link add ${spec.hostVeth} mtu ${mtu} master ${spec.bridge} up type veth peer name ${spec.containerInterface} address ${spec.mac} mtu ${mtu} netns ${spec.netns.path}\n` +
       `link set dev ${spec.hostVeth} alias ${spec.alias}\n`,
   });
+  // Before the link is up: its first router solicitation and addresses follow these settings.
+  if (spec.ipv6Mode !== undefined) await setIpv6Sysctls(spec.netns, spec.containerInterface, spec.ipv6Mode);
   // The kernel refuses "up" for a peer at creation, so the container end is raised from inside.
   const raise = inNetns(spec.netns, [toolPath('ip'), 'link', 'set', spec.containerInterface, 'up']);
   await run(raise.file, raise.args);

@@ -1,6 +1,7 @@
 // The MAC scheme XX:IP:IP:IP:YY:ZZ: XX random with its two low bits 10 (unicast, locally
-// administered), then the host's IPv4 last three octets, then two random octets.
-import { randomBytes } from 'node:crypto';
+// administered), then the host's IPv4 last three octets, then two random octets. With
+// macFrom "identity" the random bits come from a hash of the container's identity instead.
+import { createHash, randomBytes } from 'node:crypto';
 
 export type RandomBytes = (count: number) => Uint8Array;
 
@@ -51,4 +52,14 @@ export function generateUniqueMac(hostIpv4: string, taken: ReadonlySet<string>, 
     if (!taken.has(mac)) return mac;
   }
   return undefined;
+}
+
+/**
+ * The scheme's MAC with its random bits (the first octet's six free bits and the last two octets)
+ * taken from sha256(identity): the same identity on the same host always gets the same MAC, for
+ * DHCP servers that key reservations on it.
+ */
+export function deriveMac(hostIpv4: string, identity: string): string {
+  const digest = createHash('sha256').update(`ipper-mac:${identity}`).digest();
+  return generateMac(hostIpv4, (count) => digest.subarray(0, count));
 }

@@ -54,6 +54,8 @@ export const ENV_TO_ANNOTATION: Readonly<Record<string, string>> = {
   IPPER_BRIDGE: 'ipper.bridge',
   IPPER_MAC: 'ipper.mac',
   IPPER_HOSTNAME: 'ipper.hostname',
+  IPPER_IPV4: 'ipper.ipv4',
+  IPPER_IPV6: 'ipper.ipv6',
 };
 
 export type InjectResult = { changed: true; spec: OciSpec } | { changed: false; reason: string };

@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import * as z from '../config/zod.js';
 import { dhcpClientSchema } from '../dhcp/driver.js';
+import { IPV4_MODES, IPV6_MODES } from '../config/schema.js';
 import { leaseSchema } from '../dhcp/lease.js';
+import { resolvStateSchema } from '../net/resolv.js';
 import { ensurePrivateDir, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
 
 const identitySchema = z.object({ pid: z.int().check(z.minimum(1)), startTime: z.int().check(z.minimum(0)) });
@@ -21,12 +23,23 @@ export const recordSchema = z.object({
   netnsInode: z.int().check(z.minimum(1)),
   /** attaching: links may be half made; active: handed to the supervisor's client. */
   phase: z.enum(['attaching', 'active']),
-  /** Which client keeps the lease: a restarted supervisor stops and restarts it by this, whatever its config says now (records before it: udhcpc). */
-  dhcpClient: z._default(dhcpClientSchema, 'udhcpc'),
+  /** Which client keeps the lease: a restarted supervisor stops and restarts it by this, whatever its config says now (absent in records older than the choice: udhcpc). */
+  dhcpClient: z.optional(dhcpClientSchema),
   /** The DHCP client and the token that tags its events. */
   client: z.nullable(z.extend(identitySchema, { token: z.string() })),
   lease: z.nullable(leaseSchema),
   createdAt: z.string(),
+  // Optional, so that records of the previous version still parse (absent: dhcp, auto, nothing written).
+  ipv4Mode: z.optional(z.enum(IPV4_MODES)),
+  ipv6Mode: z.optional(z.enum(IPV6_MODES)),
+  /** The interface's global IPv6 addresses and default router, as last read from the namespace. */
+  ipv6: z.optional(z.object({
+    addresses: z.array(z.object({ address: z.string(), prefixLen: z.int().check(z.minimum(0), z.maximum(128)) })).check(z.maxLength(64)),
+    router: z.optional(z.string()),
+    readAt: z.string(),
+  })),
+  /** Where the container's resolv.conf is and what ipper wrote into it. */
+  resolvConf: z.optional(resolvStateSchema),
 });
 
 export type ContainerRecord = z.infer<typeof recordSchema>;

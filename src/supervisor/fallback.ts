@@ -1,7 +1,7 @@
 // poststop when no supervisor can be reached: release and remove straight from the record, with
 // the supervisor's own teardown.
 import type { HookLog } from '../log/deferred.js';
-import { driverFor } from '../dhcp/drivers.js';
+import { driverOfRecord } from '../dhcp/drivers.js';
 import { bridgeFilterTable, forgetPort } from '../net/filter.js';
 import { instanceId } from '../net/names.js';
 import { readRecord } from '../store/records.js';
@@ -18,7 +18,7 @@ export async function teardownWithoutSupervisor(stateDir: string, helperDir: str
     await tearDownNetwork({
       paths: supervisorPaths(stateDir),
       record,
-      driver: driverFor(record.dhcpClient),
+      driver: driverOfRecord(record),
       client: record.client === null ? undefined : adoptClient(record.client, record.client.token, 20),
       target: { containerId: id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir) },
       // Harmless when the filter is off or nft is absent.

@@ -1,6 +1,8 @@
 // Requests and replies between the hook and the supervisor: one JSON object per line on a unix socket.
 import * as z from '../config/zod.js';
 import { dhcpClientSchema } from '../dhcp/driver.js';
+import { IPV4_MODES, IPV6_MODES } from '../config/schema.js';
+import { resolvTargetSchema } from '../net/resolv.js';
 import { containerIdSchema } from '../oci/state.js';
 import { recordSchema } from '../store/records.js';
 
@@ -22,10 +24,18 @@ export const attachRequestSchema = z.strictObject({
   interface: z.string(),
   mac: z.optional(z.string()),
   hostname: z.string(),
-  /** The client this container's lease is kept by, for its whole life (the config may change meanwhile). */
-  dhcpClient: dhcpClientSchema,
+  /** The client this container's lease is kept by, for its whole life (the config may change meanwhile). Absent: udhcpc. */
+  dhcpClient: z.optional(dhcpClientSchema),
   leaseTimeoutMs: z.int().check(z.minimum(1)),
   onLeaseTimeout: z.enum(['fail', 'continue']),
+  /** Absent: dhcp and auto (what a hook of the previous version meant). */
+  ipv4Mode: z.optional(z.enum(IPV4_MODES)),
+  ipv6Mode: z.optional(z.enum(IPV6_MODES)),
+  ipv6WaitMs: z.optional(z.int().check(z.minimum(0), z.maximum(600_000))),
+  /** The container's resolv.conf, found by the hook in the bundle (resolvConf: write). */
+  resolvConf: z.optional(resolvTargetSchema),
+  /** macFrom identity: the MAC's random bits come from this (the id, or ipper.hostname). */
+  macIdentity: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });
 
 export const detachRequestSchema = z.strictObject({ v, op: z.literal('detach'), id: containerIdSchema });
@@ -58,6 +68,10 @@ export const replySchema = z.union([
     containers: z.optional(z.number()),
     /** Bridges that containers use and that do not exist now (status). */
     missingBridges: z.optional(z.array(z.string())),
+    /** status: seconds since this supervisor started. */
+    uptimeSeconds: z.optional(z.number()),
+    /** status: DHCP clients restarted after they exited, since this supervisor started. */
+    clientRestarts: z.optional(z.number()),
     actions: z.optional(z.array(z.record(z.string(), z.unknown()))),
     /** What garbage collection found and will not touch (see gc/plan.ts). */
     unexplained: z.optional(z.array(z.record(z.string(), z.unknown()))),

@@ -95,7 +95,7 @@ async function answer(line: string, options: ListenOptions, supervisor: Supervis
         return { ok: true, released: outcome.released, removed: outcome.removed };
       }
       case 'status':
-        return { ok: true, pid: process.pid, version: options.version, containers: supervisor.size, unexplained: supervisor.unexplained(), missingBridges: options.missingBridges() };
+        return { ok: true, pid: process.pid, version: options.version, containers: supervisor.size, unexplained: supervisor.unexplained(), missingBridges: options.missingBridges(), uptimeSeconds: Math.round(process.uptime()), clientRestarts: supervisor.clientRestarts };
       case 'gc':
         return { ok: true, actions: await supervisor.collectGarbage(request.dryRun) };
       case 'release-all':

@@ -5,11 +5,11 @@ import { leaseCommands, deconfigCommands } from '../dhcp/apply.js';
 import { diagnoseLeaseTimeout } from '../dhcp/diagnose.js';
 import { parseLeaseFields, type Lease } from '../dhcp/lease.js';
 import type { ClientEvent, DhcpDriver, SpooledEvent } from '../dhcp/driver.js';
-import { clientProgram, driverFor, installedClientExecutables } from '../dhcp/drivers.js';
+import { clientProgram, driverFor, driverOfRecord, installedClientExecutables } from '../dhcp/drivers.js';
 import { IpperError, toIpperError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
-import { generateUniqueMac } from '../net/mac.js';
+import { deriveMac, generateUniqueMac } from '../net/mac.js';
 import { hostVethName, instanceId, vethAlias } from '../net/names.js';
 import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
@@ -22,6 +22,7 @@ import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/fac
 import { planGc, type GcAction } from '../gc/plan.js';
 import type { AttachRequest } from './protocol.js';
 import { tearDownNetwork } from './teardown.js';
+import { DualStack, checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
@@ -80,11 +81,15 @@ export class Supervisor {
   private readonly reported = new Set<string>();
   private readonly bridges = new Map<string, { info: BridgeInfo; at: number }>();
   private collecting = false;
+  /** DHCP clients restarted after they exited, since this supervisor started (status). */
+  private restarts = 0;
   private readonly paths: SupervisorPaths;
   private readonly helper: HelperFile;
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
   private readonly portFilter: PortFilter;
+  /** [dual stack] SLAAC waits, IPv6 in the record, resolv.conf (see dual-stack.ts). */
+  private readonly dualStack: DualStack;
 
   constructor(options: SupervisorOptions) {
     this.paths = options.paths;
@@ -92,11 +97,16 @@ export class Supervisor {
     this.log = options.log;
     this.hostAddress = options.hostAddress;
     this.instance = instanceId(options.paths.stateDir);
+    this.dualStack = new DualStack(options.log);
     this.portFilter = new PortFilter(options.bridgeFilter, options.paths.stateDir, options.log, () => [...this.entries.values()].map((entry) => entry.record));
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  get clientRestarts(): number {
+    return this.restarts;
   }
 
   /** The ports of the containers that are attached and not being removed (for the bridge watch). */
@@ -126,9 +136,10 @@ export class Supervisor {
       if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
       await this.teardown(existing, 'a new incarnation replaces it');
     }
+    checkModes(request); // [dual stack]
     this.assertSameContainer(request);
     // Before anything is made: a client that is not installed is the operator's to fix.
-    clientProgram(driverFor(request.dhcpClient));
+    if ((request.ipv4Mode ?? 'dhcp') === 'dhcp') clientProgram(driverFor(request.dhcpClient ?? 'udhcpc'));
     const bridge = await this.bridgeInfo(request.bridge);
     if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
     // From here to entries.set nothing awaits: choosing the MAC and reserving it are one step.
@@ -148,10 +159,14 @@ export class Supervisor {
       container: { pid: request.pid, startTime: request.pidStartTime },
       netnsInode: request.netnsInode,
       phase: 'attaching',
-      dhcpClient: request.dhcpClient,
+      dhcpClient: request.dhcpClient ?? 'udhcpc',
       client: null,
       lease: null,
       createdAt: new Date().toISOString(),
+      // [dual stack] the modes, and where resolv.conf goes
+      ...(request.ipv4Mode !== undefined && { ipv4Mode: request.ipv4Mode }),
+      ...(request.ipv6Mode !== undefined && { ipv6Mode: request.ipv6Mode }),
+      ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
     };
     const entry = this.newEntry(record);
     this.entries.set(request.id, entry);
@@ -163,6 +178,7 @@ export class Supervisor {
       try {
         await this.createVethReplacingLeftover({
           hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, netns, containerInterface: request.interface, mac, alias: vethAlias(this.instance, request.netnsInode),
+          ipv6Mode: vethIpv6Mode(record),
         });
       } finally {
         netns.close();
@@ -170,9 +186,17 @@ export class Supervisor {
       this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
       await this.portFilter.allow(record);
       abort.throwIfAborted();
-      await this.startClientFor(entry);
-      step('client started');
-      const bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
+      // [dual stack] the SLAAC address is awaited while the IPv4 lease is; v6-only runs no DHCPv4 client.
+      const ipv6Ready = this.dualStack.awaitAddress(request, record, abort);
+      ipv6Ready.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+      let bound = true;
+      if (ipv4ModeOf(record) === 'dhcp') {
+        await this.startClientFor(entry);
+        step('client started');
+        bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
+      }
+      await ipv6Ready;
+      step('ipv6 ready');
       abort.throwIfAborted();
       if (entry.stopping !== undefined) throw new IpperError('ABORTED', 'the container was removed while its network was being made');
       if (!bound) {
@@ -250,7 +274,7 @@ export class Supervisor {
     }
     if (record.phase !== 'active' || !isAlive(record.container)) {
       await this.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
-    } else if (entry.client === undefined) {
+    } else if (entry.client === undefined && ipv4ModeOf(record) === 'dhcp') {
       await this.startClientFor(entry).catch((error: unknown) => {
         this.log.error({ id: record.id, err: error }, 'DHCP client not started at adoption; retrying');
         this.onClientExit(entry, undefined);
@@ -271,6 +295,8 @@ export class Supervisor {
     try {
       this.helper.ensure(); // running clients call it at each renewal
       await this.adopt(); // records on disk that no entry holds (none should exist): taken over or reaped
+      // [dual stack] IPv6 addresses change without telling anyone: read again each round (file reads).
+      for (const entry of this.entries.values()) if (entry.stopping === undefined && this.dualStack.refresh(entry.record)) this.persist(entry);
       const veths = await listOwnVeths(this.instance);
       const own = listOwnProcesses(this.paths.eventsDir, this.paths.clientLogsDir, installedClientExecutables());
       const entries = [...this.entries.values()];
@@ -382,8 +408,12 @@ export class Supervisor {
     await this.inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu));
     const now = new Date().toISOString();
     const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
-    const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...(event.event === 'renew' && { renewedAt: now }) };
+    // A fresh lease for the same address (a restarted client's bound) counts from now, like a renew.
+    const lease: Lease = { ...parsed.lease, ...(mtu !== undefined && { mtu }), boundAt: sameAddress ? previous.boundAt : now, ...((event.event === 'renew' || sameAddress) && { renewedAt: now }) };
     record.lease = lease;
+    // [dual stack] before the waiters: the container's process starts with both in place.
+    this.dualStack.applyResolvConf(record, lease);
+    this.dualStack.refresh(record);
     entry.clientBound = true;
     entry.refusedLease = undefined;
     entry.restartDelayMs = RESTART_MIN_MS;
@@ -447,7 +477,7 @@ export class Supervisor {
   private newEntry(record: ContainerRecord): Entry {
     return {
       record,
-      driver: driverFor(record.dhcpClient),
+      driver: driverOfRecord(record),
       client: undefined,
       clientBound: false,
       stopping: undefined,
@@ -469,11 +499,17 @@ export class Supervisor {
   }
 
   private chooseMac(request: AttachRequest, taken: Set<string>, bridgeIpv4: string | undefined): string {
+    const hostAddress = this.hostAddress ?? bridgeIpv4;
+    if (request.macIdentity !== undefined && request.mac === undefined && hostAddress !== undefined) {
+      // [dual stack] macFrom identity: the same MAC for the same identity, and never a second holder.
+      const mac = deriveMac(hostAddress, request.macIdentity);
+      if (taken.has(mac)) throw new IpperError('MAC_IN_USE', `MAC ${mac} (derived from "${request.macIdentity.slice(0, 64)}") is already used by another container or the bridge`);
+      return mac;
+    }
     if (request.mac !== undefined) {
       if (taken.has(request.mac)) throw new IpperError('MAC_IN_USE', `MAC ${request.mac} is already used by another container or the bridge`);
       return request.mac;
     }
-    const hostAddress = this.hostAddress ?? bridgeIpv4;
     if (hostAddress === undefined) {
       throw new IpperError('INVALID_CONFIG', `bridge "${request.bridge}" has no IPv4 address for the MAC scheme; set hostAddress in the config`);
     }
@@ -514,6 +550,7 @@ export class Supervisor {
       return;
     }
     const delay = entry.restartDelayMs;
+    this.restarts += 1;
     entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
     this.log.warn({ id: entry.record.id, delayMs: delay }, 'DHCP client exited; restarting');
     entry.restartTimer = setTimeout(() => {
@@ -632,6 +669,12 @@ export class Supervisor {
     await Promise.all(entries.map((entry) => this.teardown(entry, 'release-all')));
     return entries.length;
   }
+}
+
+/** [dual stack] the sysctls to set on the container end (dhcpv6 never gets this far: checkModes). */
+function vethIpv6Mode(record: ContainerRecord): 'off' | 'slaac' | 'auto' | undefined {
+  const mode = ipv6ModeOf(record);
+  return mode === 'dhcpv6' ? undefined : mode;
 }
 
 function fileSize(path: string): number {

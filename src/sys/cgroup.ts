@@ -3,7 +3,11 @@
 // supervisor started from a hook would sit there with every DHCP client it starts.
 //   - Where systemd runs, the hook starts the supervisor as a transient unit of its own.
 //   - Elsewhere the supervisor moves itself, before it starts any client, into a cgroup named
-//     "ipper" at the root of each hierarchy where it is not at the root already; clients inherit it.
+//     "ipper" at the root of each hierarchy that a service manager tracks processes by (cgroup v2,
+//     or a named v1 hierarchy such as name=systemd or name=openrc) where it is not at the root
+//     already; clients inherit it. Resource controllers (memory, pids, cpu) are left as they are:
+//     a service stop kills by the tracking hierarchy, and leaving a memory or pids cgroup would
+//     take the supervisor out of limits the host put on purpose (a sandbox's, say).
 import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isErrnoCode } from '../errors.js';
@@ -71,14 +75,15 @@ export interface CgroupMove {
 }
 
 /**
- * Pure: where to move so that no runtime's cgroup holds us: `<hierarchy root>/<name>` for each
- * hierarchy where `memberships` is below the root and not already there. Hierarchies mounted
+ * Pure: where to move so that no runtime's service cgroup holds us: `<hierarchy root>/<name>` for
+ * each process-tracking hierarchy where `memberships` is below the root and not already there. Hierarchies mounted
  * from below their root (a container's view) are left as they are.
  */
 export function planCgroupMoves(memberships: readonly CgroupMembership[], mounts: readonly CgroupMount[], name = SUPERVISOR_CGROUP): CgroupMove[] {
   const moves: CgroupMove[] = [];
   for (const membership of memberships) {
     if (membership.path === '/' || membership.path === `/${name}`) continue;
+    if (!tracksProcesses(membership)) continue;
     const mount = mounts.find((candidate) =>
       candidate.root === '/' &&
       (membership.hierarchyId === 0 ? candidate.version === 2 : candidate.version === 1 && sameSet(candidate.controllers, membership.controllers)),
@@ -87,6 +92,11 @@ export function planCgroupMoves(memberships: readonly CgroupMembership[], mounts
     moves.push({ dir: `${mount.mountPoint}/${name}`, hierarchyRoot: mount.mountPoint, controllers: membership.controllers });
   }
   return moves;
+}
+
+/** The unified hierarchy, or a named v1 one with no controller (name=systemd, name=openrc). */
+function tracksProcesses(membership: CgroupMembership): boolean {
+  return membership.hierarchyId === 0 || (membership.controllers.length > 0 && membership.controllers.every((controller) => controller.startsWith('name=')));
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -1,8 +1,9 @@
 // The supervisor that a hook starts must not live in the runtime's cgroup: `systemctl restart
 // docker` (KillMode=control-group) kills every process of docker.service's cgroup. This machine
 // runs no systemd (cgroup v1 hybrid), so the supervisor moves itself into a cgroup "ipper" of its
-// own. Here a stand-in runtime runs in a fresh cgroup of each hierarchy, runs the hook that starts
-// the supervisor, and then every process of that cgroup is killed, as systemd would.
+// own in the process-tracking hierarchies. Here a stand-in runtime runs in a fresh cgroup of each
+// of those, runs the hook that starts the supervisor, and then every process of that cgroup is
+// killed, as systemd would.
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -18,11 +19,14 @@ const SUBNET = '10.97.91';
 /** The runtime's cgroup in each hierarchy: a child of this test's own (so that it stays in its limits). */
 let runtimeCgroups: string[] = [];
 
-/** Hierarchies mounted from their root; cpuset left out (a new cpuset needs its cpus and mems set). */
+/**
+ * The hierarchies a service manager finds a service's processes by, and kills them by: cgroup v2
+ * and the named v1 ones (name=systemd here). Resource controllers are not where a restart looks.
+ */
 function hierarchies(): { mountPoint: string; current: string }[] {
   const own = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
   return parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'))
-    .filter((mount) => mount.root === '/' && !mount.controllers.includes('cpuset'))
+    .filter((mount) => mount.root === '/' && (mount.version === 2 || (mount.controllers.length > 0 && mount.controllers.every((c) => c.startsWith('name=')))))
     .flatMap((mount) => {
       const membership = own.find((entry) => (mount.version === 2 ? entry.hierarchyId === 0 : entry.controllers.length === mount.controllers.length && entry.controllers.every((c) => mount.controllers.includes(c))));
       return membership === undefined ? [] : [{ mountPoint: mount.mountPoint, current: membership.path }];

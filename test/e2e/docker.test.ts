@@ -57,6 +57,16 @@ describe('docker run --runtime ipper --network none', () => {
     expectClean([ip]);
   });
 
+  it('writes the lease\'s name server and domain into the resolv.conf Docker bind-mounts into the container, in place', () => {
+    const id = docker.run(['run', '-d', '--runtime', 'ipper', '--network', 'none', '-e', 'IPPER_IPV6=off', 'ipper-busybox', ...HTTPD]);
+    const ip = inspect(world, id).NetworkSettings['IPAddress']!;
+    const resolv = docker.run(['exec', id, '/bin/busybox', 'cat', '/etc/resolv.conf']);
+    expect(resolv.split('\n')).toEqual(expect.arrayContaining([`nameserver ${world.lab.serverAddress}`, `search ${world.lab.domain}`]));
+    expect(inspect(world, id).NetworkSettings).toMatchObject({ ResolvConfNameservers: world.lab.serverAddress, ResolvConfSearch: world.lab.domain });
+    docker.run(['rm', '-f', id]);
+    expectClean([ip]);
+  });
+
   it('leaves a container on the host network untouched', () => {
     const id = docker.run(['run', '-d', '--runtime', 'ipper', '--network', 'host', 'ipper-busybox', '/bin/busybox', 'sleep', '600']);
     expect(docker.run(['inspect', '--format', '{{.State.Running}}', id])).toBe('true');

@@ -46,6 +46,13 @@ describe('podman run --network none --annotation ipper.bridge=br0', () => {
     expect(podman.run(['exec', first, '/bin/busybox', 'wget', '-q', '-O', '-', `http://${ips[1]}/`])).toBe('hello from an ipper container');
   });
 
+  it('writes the lease\'s name server and domain into the container\'s /etc/resolv.conf, which resolves the other container by name', () => {
+    const resolv = podman.run(['exec', first, '/bin/busybox', 'cat', '/etc/resolv.conf']);
+    expect(resolv.split('\n')).toEqual(expect.arrayContaining([`nameserver ${world.lab.serverAddress}`, `search ${world.lab.domain}`]));
+    const ip = inspect(world, second).NetworkSettings['IPAddress']!;
+    expect(podman.run(['exec', first, '/bin/busybox', 'nslookup', second.slice(0, 12)])).toContain(ip);
+  });
+
   it('leaves a container without an ipper annotation untouched', () => {
     const plain = podman.run(['run', '-d', '--network', 'none', IMAGE, '/bin/busybox', 'sleep', '600']);
     expect(Object.keys(namespaceView(pidOf(plain)).macs)).toEqual(['lo']);

@@ -34,11 +34,11 @@ export function askToRenew(pid: number, client: DhcpClientName = TEST_DHCP_CLIEN
   return 10_000;
 }
 
-export function createWorld(baseName: string, subnet: string, config: Record<string, unknown> = {}): TestWorld {
+export function createWorld(baseName: string, subnet: string, config: Record<string, unknown> = {}, labExtra: Pick<LabOptions, 'ra'> = {}): TestWorld {
   // IPPER_LAB_PREFIX lets two checkouts run their tests on one machine without sharing a lab.
   const name = `${process.env['IPPER_LAB_PREFIX'] ?? ''}${baseName}`;
   const dir = mkdtempSync(`/tmp/ipper-${name}-`);
-  const labOptions: LabOptions = { name, subnet, domain: `${name}.test`, dir: `${dir}/lab` };
+  const labOptions: LabOptions = { name, subnet, domain: `${name}.test`, dir: `${dir}/lab`, ...labExtra };
   destroyLab(labOptions);
   mkdirSync(labOptions.dir, { recursive: true });
   const lab = ensureLab(labOptions);

@@ -63,7 +63,7 @@ function down(): void {
 const command = process.argv[2];
 if (command === 'up') {
   const lab = ensureLab(DEMO_LAB);
-  console.log(JSON.stringify({ hostNs: lab.hostNs, bridge: lab.bridge, hostAddress: lab.hostAddress, server: lab.serverAddress, domain: lab.domain }));
+  console.log(JSON.stringify({ hostNs: lab.hostNs, bridge: lab.bridge, hostAddress: lab.hostAddress, server: lab.serverAddress, server6: lab.serverAddress6, ipv6Prefix: `${lab.ipv6Prefix}/64`, ra: lab.ra, domain: lab.domain }));
 } else if (command === 'demo') {
   demo();
 } else if (command === 'down') {

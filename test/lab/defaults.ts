@@ -6,4 +6,6 @@ export const DEMO_LAB: LabOptions = {
   subnet: '10.97.61',
   domain: 'ipper.test',
   dir: '/run/ipper-lab/ipperlab',
+  /** Router advertisements with a SLAAC prefix: the demo container is dual stack. */
+  ra: 'ra-only',
 };

@@ -4,6 +4,10 @@
 //   netns <name>-dhcp   dnsmasq: DHCP + DNS for <domain>, router and name server of the subnet
 //   netns <name>-peer   another machine on the LAN (fetches the containers' pages by name)
 //
+// IPv6: the server and the peer hold static addresses in the lab's ULA prefix (fd97:<x>::/64);
+// with `ra` set, dnsmasq also sends router advertisements with that mode's flags. No namespace of
+// the lab's host side ever takes them (accept_ra=0 on the bridge and for every new link there).
+//
 // Everything lives in namespaces this file creates, so no packet reaches a real interface and
 // a bug in ipper cannot reach the machine's own addresses. Idempotent: ensureLab() on a lab that
 // is up changes nothing.
@@ -20,7 +24,15 @@ export interface LabOptions {
   bridge?: string;
   /** dnsmasq's range, as last octets. */
   range?: [number, number];
+  /**
+   * Router advertisements from dnsmasq, by its --dhcp-range mode: `ra-only` (A flag: SLAAC),
+   * `slaac` (A and M: SLAAC and DHCPv6), `ra-stateless` (A and O), `stateful` (M only: no SLAAC).
+   * Undefined: none (an IPv4-only LAN).
+   */
+  ra?: RaMode | undefined;
 }
+
+export type RaMode = 'ra-only' | 'slaac' | 'ra-stateless' | 'stateful';
 
 export interface Lab {
   name: string;
@@ -38,6 +50,11 @@ export interface Lab {
   leaseFile: string;
   serverLog: string;
   serverPidFile: string;
+  ra: RaMode | undefined;
+  /** The lab's IPv6 /64 prefix (e.g. fd97:62::), and the server's and peer's static addresses in it. */
+  ipv6Prefix: string;
+  serverAddress6: string;
+  peerAddress6: string;
 }
 
 const IP = '/usr/sbin/ip';
@@ -86,6 +103,10 @@ export function describeLab(options: LabOptions): Lab {
     leaseFile: `${options.dir}/dnsmasq.leases`,
     serverLog: `${options.dir}/dnsmasq.log`,
     serverPidFile: `${options.dir}/dnsmasq.pid`,
+    ra: options.ra,
+    ipv6Prefix: `fd97:${Number(options.subnet.split('.')[2] ?? 0).toString(16)}::`,
+    serverAddress6: `fd97:${Number(options.subnet.split('.')[2] ?? 0).toString(16)}::1`,
+    peerAddress6: `fd97:${Number(options.subnet.split('.')[2] ?? 0).toString(16)}::3`,
   };
 }
 
@@ -103,19 +124,24 @@ function linkExists(ns: string, name: string): boolean {
 }
 
 /** A lab machine on the bridge: a veth from the host's bridge into its own namespace. */
-function ensureMachine(lab: Lab, ns: string, hostEnd: string, address: string): void {
+function ensureMachine(lab: Lab, ns: string, hostEnd: string, address: string, address6: string, acceptRa: boolean): void {
   ensureNs(ns);
   if (!linkExists(lab.hostNs, hostEnd)) {
     inNs(lab.hostNs, [IP, 'link', 'add', hostEnd, 'master', lab.bridge, 'up', 'type', 'veth', 'peer', 'name', 'lan0', 'netns', ns]);
   }
+  // Static IPv6, usable at once (no DAD). The server (the router) takes no advertisements; the
+  // peer takes them like any host on a LAN (the L2 guard tests look for a rogue one's effect there).
+  inNs(ns, ['/usr/sbin/sysctl', '-qw', `net.ipv6.conf.lan0.accept_ra=${acceptRa ? 1 : 0}`, 'net.ipv6.conf.lan0.accept_dad=0']);
   inNs(ns, [IP, 'addr', 'replace', `${address}/24`, 'dev', 'lan0']);
+  inNs(ns, [IP, '-6', 'addr', 'replace', `${address6}/64`, 'dev', 'lan0', 'nodad']);
   inNs(ns, [IP, 'link', 'set', 'lan0', 'up']);
 }
 
 function ensureBridge(lab: Lab): void {
   if (!linkExists(lab.hostNs, lab.bridge)) inNs(lab.hostNs, [IP, 'link', 'add', lab.bridge, 'type', 'bridge', 'forward_delay', '0']);
-  // A lab bridge must never take router advertisements (it would route the host through the lab).
-  inNs(lab.hostNs, ['/usr/sbin/sysctl', '-qw', `net.ipv6.conf.${lab.bridge}.accept_ra=0`]);
+  // A lab bridge must never take router advertisements (it would route the host through the lab),
+  // nor any link made later in the lab's host namespace (container ports).
+  inNs(lab.hostNs, ['/usr/sbin/sysctl', '-qw', 'net.ipv6.conf.default.accept_ra=0', 'net.ipv6.conf.all.accept_ra=0', `net.ipv6.conf.${lab.bridge}.accept_ra=0`]);
   inNs(lab.hostNs, [IP, 'addr', 'replace', `${lab.hostAddress}/24`, 'dev', lab.bridge]);
   inNs(lab.hostNs, [IP, 'link', 'set', lab.bridge, 'up']);
 }
@@ -137,8 +163,8 @@ export function ensureLab(options: LabOptions): Lab {
   mkdirSync(lab.dir, { recursive: true });
   ensureNs(lab.hostNs);
   ensureBridge(lab);
-  ensureMachine(lab, lab.dhcpNs, 'lab-dhcp', lab.serverAddress);
-  ensureMachine(lab, lab.peerNs, 'lab-peer', lab.peerAddress);
+  ensureMachine(lab, lab.dhcpNs, 'lab-dhcp', lab.serverAddress, lab.serverAddress6, false);
+  ensureMachine(lab, lab.peerNs, 'lab-peer', lab.peerAddress, lab.peerAddress6, true);
   mkdirSync(`/etc/netns/${lab.peerNs}`, { recursive: true });
   writeFileSync(`/etc/netns/${lab.peerNs}/resolv.conf`, `nameserver ${lab.serverAddress}\nsearch ${lab.domain}\n`);
   if (!isServerRunning(lab)) startServer(lab);
@@ -184,8 +210,22 @@ export function startServer(lab: Lab, extraArgs: readonly string[] = [], range: 
     `--log-facility=${lab.serverLog}`,
     '--user=root',
     '--group=root',
+    ...raArgs(lab),
     ...extraArgs,
   ]);
+}
+
+/** dnsmasq's router advertisements in the lab's mode, with a router lifetime (its namespace has no default route). */
+export function raArgs(lab: Lab, mode: RaMode | undefined = lab.ra): string[] {
+  if (mode === undefined) return [];
+  const pool = `${lab.ipv6Prefix}100,${lab.ipv6Prefix}1ff`;
+  const range = {
+    'ra-only': `${lab.ipv6Prefix},ra-only,64`,
+    'ra-stateless': `${lab.ipv6Prefix},ra-stateless,64`,
+    slaac: `${pool},slaac,64,2m`,
+    stateful: `${pool},64,2m`,
+  }[mode];
+  return ['--enable-ra', `--dhcp-range=${range}`, '--ra-param=lan0,10,600'];
 }
 
 export function stopServer(lab: Lab): void {

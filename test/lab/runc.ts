@@ -82,6 +82,11 @@ export class Runc {
     }
   }
 
+  /** Runs a command inside the running container (runc exec); its output. */
+  exec(id: string, args: readonly string[], allowFail = false): string {
+    return this.run(['exec', id, ...args], allowFail);
+  }
+
   start(id: string): void {
     this.run(['start', id]);
   }

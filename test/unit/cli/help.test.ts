@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG_TEXT, hooksEntry, HOOKS_D_ENTRY } from '../../../src/cli
 import { HELP, runCli } from '../../../src/cli/run-cli.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const COMMANDS = ['hook', 'inspect', 'attach', 'runtime', 'install', 'uninstall', 'gc', 'supervisor'];
+const COMMANDS = ['hook', 'inspect', 'status', 'doctor', 'attach', 'runtime', 'install', 'uninstall', 'gc', 'supervisor'];
 
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

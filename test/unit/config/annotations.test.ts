@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveContainerSettings } from '../../../src/config/annotations.js';
+import { resolveAddressModes, resolveContainerSettings } from '../../../src/config/annotations.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { IpperError } from '../../../src/errors.js';
 
@@ -62,13 +62,39 @@ describe('resolveContainerSettings', () => {
     [{ 'ipper.hostname': 'web.example' }, HOSTNAME],
     [{ 'ipper.hostname': '' }, HOSTNAME],
     [{ 'ipper.hostname': 'web\n' }, HOSTNAME],
-    [{ 'ipper.ip': '10.0.0.5' }, 'annotation ipper.ip: unknown (known: ipper.bridge, ipper.mac, ipper.hostname)'],
-    [{ 'ipper.Bridge': 'br0' }, 'annotation ipper.Bridge: unknown (known: ipper.bridge, ipper.mac, ipper.hostname)'],
-    [{ 'ipper.hostname': 'ok', 'ipper.': 'x' }, 'annotation ipper.: unknown (known: ipper.bridge, ipper.mac, ipper.hostname)'],
+    [{ 'ipper.ip': '10.0.0.5' }, 'annotation ipper.ip: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6)'],
+    [{ 'ipper.Bridge': 'br0' }, 'annotation ipper.Bridge: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6)'],
+    [{ 'ipper.hostname': 'ok', 'ipper.': 'x' }, 'annotation ipper.: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6)'],
   ])('%j → %s', (annotations, message) => {
     const error = errorOf(annotations);
     expect(error.code).toBe('INVALID_ANNOTATION');
     expect(error.exitCode).toBe(65);
     expect(error.message).toBe(message);
+  });
+});
+
+describe('resolveAddressModes', () => {
+  const modes = (annotations: Record<string, string>, base: Partial<{ ipv4: 'dhcp' | 'off'; ipv6: 'off' | 'slaac' | 'dhcpv6' | 'auto' }> = {}) =>
+    resolveAddressModes({ ipv4: base.ipv4 ?? 'dhcp', ipv6: base.ipv6 ?? 'auto' }, annotations);
+
+  it('takes the config, overridden by the annotations', () => {
+    expect(modes({})).toEqual({ ipv4: 'dhcp', ipv6: 'auto' });
+    expect(modes({ 'ipper.ipv4': 'off', 'ipper.ipv6': 'slaac' })).toEqual({ ipv4: 'off', ipv6: 'slaac' });
+    expect(modes({ 'ipper.ipv6': 'off' }, { ipv6: 'slaac' })).toEqual({ ipv4: 'dhcp', ipv6: 'off' });
+    expect(modes({ 'ipper.ipv6': 'dhcpv6' })).toEqual({ ipv4: 'dhcp', ipv6: 'dhcpv6' });
+  });
+
+  it.each([
+    [{ 'ipper.ipv4': 'static' }, 'annotation ipper.ipv4: "static" is not one of dhcp, off'],
+    [{ 'ipper.ipv6': 'SLAAC' }, 'annotation ipper.ipv6: "SLAAC" is not one of off, slaac, dhcpv6, auto'],
+    [{ 'ipper.ipv6': '' }, 'annotation ipper.ipv6: "" is not one of off, slaac, dhcpv6, auto'],
+    [{ 'ipper.ipv4': 'off', 'ipper.ipv6': 'off' }, 'ipv4 and ipv6 are both off (config or ipper.ipv4/ipper.ipv6): the container would get no address'],
+  ])('%j → %s', (annotations, message) => {
+    expect(() => modes(annotations)).toThrow(message);
+    try {
+      modes(annotations);
+    } catch (error) {
+      expect((error as IpperError).code).toBe('INVALID_ANNOTATION');
+    }
   });
 });

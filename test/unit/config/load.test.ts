@@ -19,6 +19,11 @@ const DEFAULTS = {
   hostnameFrom: 'id',
   bridgeFilter: true,
   gcIntervalMs: 30_000,
+  ipv4: 'dhcp',
+  ipv6: 'auto',
+  ipv6WaitMs: 2000,
+  resolvConf: 'write',
+  macFrom: 'random',
 };
 
 const IFNAME = 'must be an interface name (1-15 of A-Z a-z 0-9 _ . -)';

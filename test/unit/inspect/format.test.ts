@@ -25,6 +25,25 @@ function record(id: string, fields: Partial<ContainerRecord> = {}): ContainerRec
 }
 
 describe('toNetworkJson', () => {
+  it('adds Docker\'s IPv6 names beside the IPv4 ones, every address when there are several, and what resolv.conf got', () => {
+    const json = toNetworkJson(record(ID, {
+      ipv6: { addresses: [{ address: 'fd97:1::64:50ff:fe63:1234', prefixLen: 64 }, { address: 'fd98::5', prefixLen: 64 }], router: 'fe80::1', readAt: '2024-01-01T00:00:00.000Z' },
+      resolvConf: { target: { kind: 'rootfs', root: '/r' }, nameservers: ['10.100.80.1'], search: ['lab.test', 'b.test'], writtenAt: '2024-01-01T00:00:00.000Z' },
+    }));
+    expect(json.NetworkSettings).toMatchObject({
+      IPAddress: '10.100.80.150',
+      GlobalIPv6Address: 'fd97:1::64:50ff:fe63:1234',
+      GlobalIPv6PrefixLen: '64',
+      IPv6Gateway: 'fe80::1',
+      GlobalIPv6Addresses: ['fd97:1::64:50ff:fe63:1234/64', 'fd98::5/64'],
+      ResolvConfNameservers: '10.100.80.1',
+      ResolvConfSearch: 'lab.test b.test',
+    });
+    const single = toNetworkJson(record(ID, { ipv6: { addresses: [{ address: 'fd97:1::5', prefixLen: 64 }], readAt: 'x' }, resolvConf: { target: { kind: 'rootfs', root: '/r' }, error: 'resolv.conf not written: nope' } }));
+    expect(single.NetworkSettings.GlobalIPv6Addresses).toBeUndefined();
+    expect(single.NetworkSettings.ResolvConfError).toBe('resolv.conf not written: nope');
+  });
+
   it('shows a leased container', () => {
     expect(toNetworkJson(record(ID))).toStrictEqual({
       Container: '3f9a1c2b7d4e',
@@ -39,6 +58,11 @@ describe('toNetworkJson', () => {
         Hostname: '3f9a1c2b7d4e',
         Interface: 'eth0',
         HostInterface: 'ipr0123456789ab',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: '',
+        IPv6Gateway: '',
+        ResolvConfNameservers: '',
+        ResolvConfSearch: '',
       },
     });
   });
@@ -57,6 +81,11 @@ describe('toNetworkJson', () => {
         Hostname: 'web',
         Interface: 'eth0',
         HostInterface: 'ipr0123456789ab',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: '',
+        IPv6Gateway: '',
+        ResolvConfNameservers: '',
+        ResolvConfSearch: '',
       },
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateMac, generateUniqueMac, isValidMacSyntax, macOctets, macProblem, normalizeMac } from '../../../src/net/mac.js';
+import { deriveMac, generateMac, generateUniqueMac, isValidMacSyntax, macOctets, macProblem, normalizeMac } from '../../../src/net/mac.js';
 
 const HOST = '10.100.80.99';
 
@@ -81,5 +81,27 @@ describe('normalizeMac', () => {
     ['02:00:00:00:00:01', '02:00:00:00:00:01'],
   ])('%j → %s', (input, expected) => {
     expect(normalizeMac(input)).toBe(expected);
+  });
+});
+
+describe('deriveMac (macFrom identity)', () => {
+  it('keeps the scheme for 5 000 identities, gives one identity always the same MAC, and different ones different MACs', () => {
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 5000; i++) {
+      const identity = `container-${i}-${'x'.repeat(i % 70)}`;
+      const mac = deriveMac(HOST, identity);
+      expect(mac).toMatch(/^[0-9a-f][26ae]:64:50:63:[0-9a-f]{2}:[0-9a-f]{2}$/);
+      expect(macProblem(mac)).toBeUndefined();
+      expect(deriveMac(HOST, identity)).toBe(mac);
+      seen.set(mac, identity);
+    }
+    // 22 free bits: among 5 000 identities a handful of collisions at most (birthday bound ~3).
+    expect(seen.size).toBeGreaterThan(4980);
+  });
+
+  it('changes with the host octets and with the identity, never with the call', () => {
+    expect(deriveMac(HOST, 'web')).not.toBe(deriveMac('10.100.81.99', 'web'));
+    expect(deriveMac(HOST, 'web').slice(2)).not.toBe(deriveMac(HOST, 'web2').slice(2));
+    expect(deriveMac('10.1.2.3', 'web').slice(3, 11)).toBe('01:02:03');
   });
 });

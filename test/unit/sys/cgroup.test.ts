@@ -49,12 +49,9 @@ describe('parseCgroupMounts', () => {
 });
 
 describe('planCgroupMoves', () => {
-  it('moves to <hierarchy>/ipper wherever the runtime put us below the root; the unified root stays', () => {
+  it('moves to <hierarchy>/ipper in the process-tracking hierarchies the runtime put us in; resource controllers and the unified root stay', () => {
     expect(planCgroupMoves(parseProcCgroup(HYBRID_CGROUP), parseCgroupMounts(HYBRID_MOUNTS))).toStrictEqual([
       { dir: '/sys/fs/cgroup/systemd/ipper', hierarchyRoot: '/sys/fs/cgroup/systemd', controllers: ['name=systemd'] },
-      { dir: '/sys/fs/cgroup/pids/ipper', hierarchyRoot: '/sys/fs/cgroup/pids', controllers: ['pids'] },
-      { dir: '/sys/fs/cgroup/memory/ipper', hierarchyRoot: '/sys/fs/cgroup/memory', controllers: ['memory'] },
-      { dir: '/sys/fs/cgroup/cpu,cpuacct/ipper', hierarchyRoot: '/sys/fs/cgroup/cpu,cpuacct', controllers: ['cpu', 'cpuacct'] },
     ]);
   });
 

@@ -1,0 +1,125 @@
+// What the supervisor does for IPv6 (SLAAC) and for the container's resolv.conf, beside the
+// DHCPv4 client: wait for the address in parallel with the lease, keep the record current, write
+// resolv.conf from the lease. Called from supervisor.ts at a few marked places.
+import type { Ipv4Mode, Ipv6Mode } from '../config/schema.js';
+import type { Lease } from '../dhcp/lease.js';
+import { IpperError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { readIpv6State, type Ipv6State } from '../net/ipv6-netns.js';
+import { resolvConfText, resolvContent } from '../net/resolv.js';
+import { writeResolvConf } from '../net/resolv-write.js';
+import type { ContainerRecord } from '../store/records.js';
+import type { AttachRequest } from './protocol.js';
+
+/** How often the kernel's address list is read while an address is awaited (a file read, no process). */
+const POLL_MS = 20;
+/** After an `auto` wait saw no router on a bridge, later `auto` containers there do not wait for one. */
+const NO_ROUTER_MEMORY_MS = 5 * 60_000;
+const DEFAULT_IPV6_WAIT_MS = 2000;
+/** How long a known router with no SLAAC address is given before the wait ends. */
+const ROUTER_WITHOUT_PREFIX_MS = 200;
+
+export function ipv4ModeOf(record: Pick<ContainerRecord, 'ipv4Mode'>): Ipv4Mode {
+  return record.ipv4Mode ?? 'dhcp';
+}
+
+export function ipv6ModeOf(record: Pick<ContainerRecord, 'ipv6Mode'>): Ipv6Mode {
+  return record.ipv6Mode ?? 'auto';
+}
+
+/** The request's modes, checked where the supervisor is concerned (a hook may be of another build). */
+export function checkModes(request: AttachRequest): void {
+  if (request.ipv6Mode === 'dhcpv6') throw new IpperError('NOT_SUPPORTED', 'ipv6 "dhcpv6" is not yet supported (no DHCPv6 client yet): use "slaac", "auto" or "off"');
+  if (request.ipv4Mode === 'off' && request.ipv6Mode === 'off') throw new IpperError('INVALID_REQUEST', 'ipv4 and ipv6 are both off: the container would get no address');
+}
+
+export class DualStack {
+  /** Bridges where an `auto` wait found no router, and until when that is believed. */
+  private readonly noRouterUntil = new Map<string, number>();
+
+  constructor(private readonly log: Logger) {}
+
+  /**
+   * Waits for a usable global IPv6 address (SLAAC) while the IPv4 lease is awaited: `slaac` fails
+   * without one (unless onLeaseTimeout is continue), `auto` goes on after ipv6WaitMs at most, and
+   * not at all on a bridge where a recent wait saw no router. Resolves with what the kernel had.
+   */
+  async awaitAddress(request: AttachRequest, record: ContainerRecord, abort: AbortSignal): Promise<void> {
+    const mode = ipv6ModeOf(record);
+    if (mode === 'off') return;
+    const waitMs = request.ipv6WaitMs ?? DEFAULT_IPV6_WAIT_MS;
+    const skip = mode === 'auto' && (this.noRouterUntil.get(record.bridge) ?? 0) > Date.now();
+    const state = await pollIpv6(record, skip ? 0 : waitMs, abort);
+    if (state !== undefined) this.keep(record, state);
+    if (state?.router !== undefined) this.noRouterUntil.delete(record.bridge);
+    if (state !== undefined && state.addresses.length > 0) return;
+    if (mode === 'auto') {
+      if (state?.router === undefined && !skip && !abort.aborted) this.noRouterUntil.set(record.bridge, Date.now() + NO_ROUTER_MEMORY_MS);
+      return;
+    }
+    const reason = state?.router !== undefined
+      ? 'a router advertises itself but no prefix for SLAAC (no A flag: a DHCPv6-only LAN?)'
+      : 'no router advertisement came (is a router sending them on this bridge?)';
+    if (request.onLeaseTimeout === 'fail') throw new IpperError('LEASE_TIMEOUT', `no SLAAC address within ${waitMs} ms: ${reason}`);
+    this.log.warn({ id: record.id, reason }, 'no SLAAC address yet; container starts, the kernel takes one when an advertisement comes');
+  }
+
+  /** Reads the addresses again (a lease event, a GC round): true when the record changed. */
+  refresh(record: ContainerRecord): boolean {
+    if (ipv6ModeOf(record) === 'off' || record.phase !== 'active') return false;
+    const state = readIpv6State(record.container.pid, record.netnsInode, record.interface);
+    if (state === undefined) return false;
+    const before = JSON.stringify({ a: record.ipv6?.addresses, r: record.ipv6?.router });
+    if (before === JSON.stringify({ a: state.addresses, r: state.router })) return false;
+    this.keep(record, state);
+    if (state.router !== undefined) this.noRouterUntil.delete(record.bridge);
+    return true;
+  }
+
+  private keep(record: ContainerRecord, state: Ipv6State): void {
+    record.ipv6 = { addresses: state.addresses.slice(0, 64), ...(state.router !== undefined && { router: state.router }), readAt: new Date().toISOString() };
+  }
+
+  /**
+   * The lease's name servers and search list into the container's resolv.conf, when they differ
+   * from what was written last. A failure (a hostile image) is logged and kept in the record for
+   * inspect; it never fails the lease.
+   */
+  applyResolvConf(record: ContainerRecord, lease: Lease): boolean {
+    const state = record.resolvConf;
+    if (state === undefined) return false;
+    const content = resolvContent(lease);
+    if (state.writtenAt !== undefined && JSON.stringify([state.nameservers, state.search]) === JSON.stringify([content.nameservers, content.search])) return false;
+    const text = resolvConfText(content);
+    if (text === undefined) return false;
+    try {
+      writeResolvConf(state.target, text);
+      record.resolvConf = { target: state.target, nameservers: content.nameservers, search: content.search, writtenAt: new Date().toISOString() };
+      this.log.info({ id: record.id, nameservers: content.nameservers, search: content.search }, 'resolv.conf written');
+    } catch (error) {
+      const message = (error as Error).message;
+      record.resolvConf = { target: state.target, error: message };
+      this.log.error({ id: record.id, target: state.target, err: error }, 'resolv.conf not written');
+    }
+    return true;
+  }
+}
+
+/**
+ * Polls the kernel's addresses until a global one is there, the time is up, or the attach is
+ * aborted. A router known for a while with no address means its advertisement carried no SLAAC
+ * prefix (the kernel handles route and prefixes of one advertisement together): no use waiting on.
+ */
+async function pollIpv6(record: ContainerRecord, waitMs: number, abort: AbortSignal): Promise<Ipv6State | undefined> {
+  const deadline = performance.now() + waitMs;
+  let routerSince: number | undefined;
+  for (;;) {
+    const state = readIpv6State(record.container.pid, record.netnsInode, record.interface);
+    if (state === undefined || state.addresses.length > 0 || performance.now() >= deadline || abort.aborted) return state;
+    if (state.router !== undefined) {
+      routerSince ??= performance.now();
+      if (performance.now() - routerSince >= ROUTER_WITHOUT_PREFIX_MS) return state;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
