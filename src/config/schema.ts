@@ -2,6 +2,7 @@
 import { dhcpClientSchema } from '../dhcp/driver.js';
 import { isValidInterfaceName } from '../net/names.js';
 import * as z from './zod.js';
+import { parseMetricsListen } from './metrics-listen.js';
 
 const interfaceName = z.string().check(z.refine(isValidInterfaceName, 'must be an interface name (1-15 of A-Z a-z 0-9 _ . -)'));
 const absolutePath = z.string().check(z.regex(/^\/[^\0]*$/, 'must be an absolute path'));
@@ -40,6 +41,8 @@ export const configSchema = z.strictObject({
   bridgeFilter: z._default(z.boolean(), true),
   /** How often the supervisor checks for containers that vanished without a poststop. */
   gcIntervalMs: z._default(intBetween(1000, 3_600_000), 30_000),
+  /** Prometheus text metrics from the supervisor: a unix socket path or a local address:port; off when absent. */
+  metrics: z.optional(z.string().check(z.refine((value) => parseMetricsListen(value) !== undefined, 'must be an absolute unix socket path or address:port (an IP literal or localhost)'))),
   /** IPv4 by DHCP, or none (then no DHCPv4 client runs at all). */
   ipv4: z._default(z.enum(IPV4_MODES), 'dhcp'),
   /** IPv6: off (disabled on the interface), slaac, dhcpv6 (not yet supported), auto (what the RAs say). */

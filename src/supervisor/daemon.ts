@@ -4,7 +4,7 @@ import lockfile from 'proper-lockfile';
 import type { Config } from '../config/schema.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { ensurePrivateDir, openForAppendNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
+import { ensurePrivateDir, openForAppendNoFollow, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
 import { leaveRuntimeCgroup } from '../sys/cgroup.js';
 import { HelperFile } from '../sys/helper.js';
 import { VERSION } from '../version.js';
@@ -14,6 +14,8 @@ import { EventSpool } from './spool.js';
 import { LOCK_STALE_MS } from './lock-timing.js';
 import { Supervisor } from './supervisor.js';
 import { BridgeWatch } from './bridge-watch.js';
+import { startMetrics, type MetricsServer, type Observer } from './metrics.js';
+import { parseMetricsListen } from '../config/metrics-listen.js';
 
 
 /** Runs until SIGTERM. Returns false at once when another supervisor holds the lock. */
@@ -46,7 +48,21 @@ export async function runSupervisor(config: Config): Promise<boolean> {
   helper.ensure();
   helper.watch();
   writeFileAtomic(paths.pidFile, `${process.pid}\n`, 0o644);
-  const supervisor = new Supervisor({ paths, helper, log, hostAddress: config.hostAddress, bridgeFilter: config.bridgeFilter });
+  const starts = countStart(`${paths.stateDir}/supervisor.starts`);
+  let metrics: MetricsServer | undefined;
+  // Forwards to the metrics once they are up; a no-op while they are off.
+  const observer: Observer = {
+    leaseEvent: (kind) => metrics?.observer.leaseEvent(kind),
+    attach: (seconds, code) => metrics?.observer.attach(seconds, code),
+  };
+  const supervisor = new Supervisor({ paths, helper, log, hostAddress: config.hostAddress, bridgeFilter: config.bridgeFilter, observer });
+  const metricsListen = config.metrics === undefined ? undefined : parseMetricsListen(config.metrics);
+  if (metricsListen !== undefined) {
+    metrics = await startMetrics(metricsListen, { leaseFacts: () => supervisor.leaseFacts(), clientRestarts: () => supervisor.clientRestarts, supervisorStarts: starts }).catch((error: unknown) => {
+      log.error({ err: error, metrics: config.metrics }, 'metrics not served; carrying on');
+      return undefined;
+    });
+  }
   // Periodic and start-up work logs and carries on: the supervisor never dies of one failure.
   const guarded = (what: string, work: () => Promise<unknown>): Promise<void> =>
     work().then(
@@ -66,6 +82,7 @@ export async function runSupervisor(config: Config): Promise<boolean> {
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'supervisor stopping; DHCP clients keep running');
     clearInterval(gc);
+    metrics?.close();
     bridgeWatch.stop();
     spool.stop();
     helper.close();
@@ -74,10 +91,22 @@ export async function runSupervisor(config: Config): Promise<boolean> {
     removeFile(paths.pidFile);
     void release().finally(() => process.exit(0));
   };
-  const server = await listen({ socketPath: paths.socket, helper, version: VERSION, onShutdown: () => shutdown('shutdown request'), missingBridges: () => bridgeWatch.missingBridges() }, supervisor, log);
+  const server = await listen({ socketPath: paths.socket, helper, version: VERSION, onShutdown: () => shutdown('shutdown request'), missingBridges: () => bridgeWatch.missingBridges(), observer }, supervisor, log);
   gc = setInterval(() => void guarded('garbage collection', () => supervisor.collectGarbage()), config.gcIntervalMs);
   log.info({ stateDir: paths.stateDir, containers: supervisor.size }, 'supervisor started');
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   return true;
+}
+
+/** Supervisors started for this state directory since boot (it lives in /run): restarts + 1. */
+function countStart(path: string): number {
+  let count = 0;
+  try {
+    count = Number.parseInt(readFileNoFollow(path) ?? '0', 10) || 0;
+  } catch {
+    // unreadable (a planted symlink): counted from here
+  }
+  writeFileAtomic(path, `${count + 1}\n`);
+  return count + 1;
 }

@@ -9,6 +9,7 @@ import { MAX_LINE_BYTES, PROTOCOL_VERSION, requestSchema, type Reply, type Reque
 import { peerCredentials, type PeerCredentials } from './peer.js';
 import type { Supervisor } from './supervisor.js';
 import type { HelperFile } from '../sys/helper.js';
+import type { Observer } from './metrics.js';
 
 export interface ListenOptions {
   socketPath: string;
@@ -19,6 +20,8 @@ export interface ListenOptions {
   version: string;
   /** Bridges that containers use and that do not exist now. */
   missingBridges: () => string[];
+  /** Attach latency and failures, for the metrics. */
+  observer?: Observer;
 }
 
 export function listen(options: ListenOptions, supervisor: Supervisor, log: Logger): Promise<Server> {
@@ -88,8 +91,17 @@ async function answer(line: string, options: ListenOptions, supervisor: Supervis
   }
   try {
     switch (request.op) {
-      case 'attach':
-        return { ok: true, record: await supervisor.attach(request, abort) };
+      case 'attach': {
+        const began = performance.now();
+        try {
+          const record = await supervisor.attach(request, abort);
+          options.observer?.attach((performance.now() - began) / 1000, 'ok');
+          return { ok: true, record };
+        } catch (error) {
+          options.observer?.attach((performance.now() - began) / 1000, toIpperError(error).code);
+          throw error;
+        }
+      }
       case 'detach': {
         const outcome = await supervisor.detach(request.id);
         return { ok: true, released: outcome.released, removed: outcome.removed };

@@ -22,6 +22,8 @@ import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/fac
 import { planGc, type GcAction } from '../gc/plan.js';
 import type { AttachRequest } from './protocol.js';
 import { tearDownNetwork } from './teardown.js';
+import { NO_OBSERVER, type Observer } from './metrics.js';
+import type { LeaseFacts } from '../status/lease-state.js';
 import { DualStack, checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
 
 export interface SupervisorOptions {
@@ -33,6 +35,8 @@ export interface SupervisorOptions {
   hostAddress: string | undefined;
   /** Filter each container port (nftables bridge table): see net/filter.ts. */
   bridgeFilter: boolean;
+  /** Lease events for the metrics (a no-op when they are off). */
+  observer?: Observer;
 }
 
 interface Entry {
@@ -85,6 +89,7 @@ export class Supervisor {
   private restarts = 0;
   private readonly paths: SupervisorPaths;
   private readonly helper: HelperFile;
+  private readonly observer: Observer;
   private readonly log: Logger;
   private readonly hostAddress: string | undefined;
   private readonly portFilter: PortFilter;
@@ -94,6 +99,7 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     this.paths = options.paths;
     this.helper = options.helper;
+    this.observer = options.observer ?? NO_OBSERVER;
     this.log = options.log;
     this.hostAddress = options.hostAddress;
     this.instance = instanceId(options.paths.stateDir);
@@ -227,6 +233,15 @@ export class Supervisor {
       return { released: true, removed: true }; // nothing of that incarnation is left to remove
     }
     return this.teardown(entry, 'poststop');
+  }
+
+  /** Each container's lease facts, for the metrics' leases-by-state. */
+  leaseFacts(): LeaseFacts[] {
+    return [...this.entries.values()].map(({ record, client }) => ({
+      phase: record.phase,
+      lease: record.lease,
+      clientAlive: client !== undefined && isAlive(client.identity),
+    }));
   }
 
   /** What garbage collection could not explain and left alone, for the status reply. */
@@ -389,7 +404,8 @@ export class Supervisor {
       await this.inContainer(entry, clientPid, deconfigCommands(record.interface));
       record.lease = null;
       this.persist(entry);
-      this.log.info({ id: record.id }, 'lease lost; address removed');
+      this.observer.leaseEvent('lost');
+      this.log.info({ id: record.id, leaseEvent: 'lost' }, 'lease lost; address removed');
       return;
     }
     if (event.event === 'leasefail' || event.event === 'nak') {
@@ -418,7 +434,10 @@ export class Supervisor {
     entry.refusedLease = undefined;
     entry.restartDelayMs = RESTART_MIN_MS;
     this.persist(entry);
-    this.log.info({ id: record.id, event: event.event, ip: lease.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
+    // One structured line per lease event: bound, renewed, or address-changed.
+    const leaseEvent = previous === null ? 'bound' : sameAddress ? 'renewed' : 'address-changed';
+    this.observer.leaseEvent(leaseEvent);
+    this.log.info({ id: record.id, leaseEvent, event: event.event, ip: lease.ip, previousIp: previous?.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
     await this.portFilter.bindAddress(record, lease.ip); // after the waiters: the create does not wait for nft
   }
@@ -639,11 +658,12 @@ export class Supervisor {
             record.lease = null;
             writeRecord(this.paths.stateDir, record);
           }
-          if (!released) this.log.error({ id: record.id, reason, ip }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
+          if (ip !== undefined) this.observer.leaseEvent(released ? 'released' : 'not-released');
+          if (!released) this.log.error({ id: record.id, reason, ip, leaseEvent: 'not-released' }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
           this.log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
         },
       });
-      this.log.info({ id: record.id, reason, ip, released }, 'container network removed');
+      this.log.info({ id: record.id, reason, ip, released, ...(ip !== undefined && released && { leaseEvent: 'released' }) }, 'container network removed');
       return { released, removed: true };
     } catch (error) {
       this.log.error({ id: record.id, reason, err: error }, 'teardown incomplete; garbage collection will retry');

@@ -122,6 +122,7 @@ describe('apt-get install ./dist/ipper_*.deb', () => {
     const ip = await expectLease(Number(podman.run(['inspect', '--format', '{{.State.Pid}}', id])));
     expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
     expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([`${id}.json`]);
+    expect(statusOf(id)).toMatchObject({ state: 'bound', addresses: [expect.stringMatching(new RegExp(`^${ip.replace(/\./g, '\\.')}/`))] });
     // The supervisor the hook started is the package's binary.
     expect(readlinkSync(`/proc/${installedSupervisorPid()!}/exe`)).toBe('/usr/bin/ipper');
     podman.run(['rm', '-f', '-t', '0', id]);
@@ -146,6 +147,7 @@ describe('apt-get install ./dist/ipper_*.deb', () => {
     const ip = await expectLease(Number(docker.run(['inspect', '--format', '{{.State.Pid}}', id])));
     expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
     expect(installedClients()).toHaveLength(1);
+    expect(statusOf(id)).toMatchObject({ state: 'bound', addresses: [expect.stringMatching(new RegExp(`^${ip.replace(/\./g, '\\.')}/`))] });
     docker.run(['rm', '-f', id]);
     await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
     await docker.stop();
@@ -154,6 +156,12 @@ describe('apt-get install ./dist/ipper_*.deb', () => {
     expect(installedClients()).toEqual([]);
   });
 });
+
+/** The container's row in `ipper status --json`, as an operator would look it up. */
+function statusOf(id: string): Record<string, unknown> | undefined {
+  const status = JSON.parse(sh('/usr/bin/ipper', ['status', '--json'], { env: {} })) as { containers: { id: string }[] };
+  return status.containers.find((container) => container.id === id);
+}
 
 describe('apt-get remove, then apt-get purge', () => {
   it('remove refuses while a container holds an ipper network: the package, the runtime and the lease stay', async () => {
