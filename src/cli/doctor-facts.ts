@@ -5,27 +5,18 @@ import { configuredHooksDirs, ETC_HOOKS_DIR, HOOKS_FILE_NAME } from './hooks-fil
 import { PODMAN_DEFAULT_HOOKS_DIRS } from '../config/containers-conf.js';
 import { isErrnoCode, toIpperError } from '../errors.js';
 import { run } from '../sys/exec.js';
-import { toolPath } from '../sys/tools.js';
 import type { DockerFacts } from '../doctor/docker.js';
 import { parseDockerRuntimes } from '../doctor/docker.js';
 import type { HooksFacts } from '../doctor/hooks.js';
-import { parseHostLinks, type HostLink } from '../doctor/links.js';
-import type { NetfilterFacts } from '../doctor/netfilter.js';
 import type { StateDirFacts } from '../doctor/state-dir.js';
 
 const DAEMON_JSON = '/etc/docker/daemon.json';
-const BRIDGE_NF_CALL_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 /** docker info must not hold the doctor up when dockerd hangs. */
 const DOCKER_TIMEOUT_MS = 3000;
 
-/** Where a program is installed, or undefined. */
-export function findTool(name: string): string | undefined {
-  try {
-    return toolPath(name);
-  } catch {
-    return undefined;
-  }
-}
+import { findTool } from '../net/host-facts.js';
+
+export { findTool, gatherLinks, gatherNetfilter } from '../net/host-facts.js';
 
 /** A regular file (after symlinks) that may be executed. */
 export function isExecutableFile(path: string): boolean {
@@ -43,35 +34,6 @@ function readOptional(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Every link of this namespace with its kind, bridge, state and IPv4 addresses: one `ip` process. */
-export async function gatherLinks(): Promise<HostLink[]> {
-  const { stdout } = await run(toolPath('ip'), ['-j', '-d', 'addr', 'show']);
-  return parseHostLinks(stdout);
-}
-
-export async function gatherNetfilter(bridges: readonly string[]): Promise<NetfilterFacts> {
-  const bridgeNfCallIptables = readOptional(BRIDGE_NF_CALL_IPTABLES);
-  const facts: NetfilterFacts = { bridges, bridgeNfCallIptables, iptablesForward: undefined, nftRuleset: undefined };
-  if (bridgeNfCallIptables?.trim() !== '1') return facts;
-  const iptables = findTool('iptables');
-  if (iptables !== undefined) {
-    try {
-      return { ...facts, iptablesForward: (await run(iptables, ['-S', 'FORWARD'])).stdout };
-    } catch {
-      // iptables present but unusable (no kernel support): try nft
-    }
-  }
-  const nft = findTool('nft');
-  if (nft !== undefined) {
-    try {
-      return { ...facts, nftRuleset: (await run(nft, ['list', 'ruleset'])).stdout };
-    } catch {
-      // nothing readable: the check says so
-    }
-  }
-  return facts;
 }
 
 export function gatherHooks(root: string): HooksFacts {

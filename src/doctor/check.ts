@@ -37,6 +37,12 @@ export function formatFindings(findings: readonly Finding[]): string {
   return findings.map((finding) => `${LABEL[finding.verdict]}  ${finding.check.padEnd(width)}  ${finding.message}${finding.fix === null ? '' : `; fix: ${finding.fix}`}\n`).join('');
 }
 
+/** The first failure as one clause for another message ("likely cause: …; fix: …"), or undefined. */
+export function likelyCause(findings: readonly Finding[]): string | undefined {
+  const failure = findings.find((finding) => finding.verdict === 'fail');
+  return failure === undefined ? undefined : `likely cause: ${failure.message}${failure.fix === null ? '' : ` (fix: ${failure.fix})`}`;
+}
+
 export function hasFailure(findings: readonly Finding[]): boolean {
   return findings.some((finding) => finding.verdict === 'fail');
 }

@@ -21,6 +21,10 @@ import { PortFilter } from './port-filter.js';
 import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
 import { planGc, type GcAction } from '../gc/plan.js';
 import type { AttachRequest } from './protocol.js';
+import { gatherLinks, gatherNetfilter } from '../net/host-facts.js';
+import { checkBridge } from '../doctor/bridge.js';
+import { checkNetfilter } from '../doctor/netfilter.js';
+import { likelyCause } from '../doctor/check.js';
 import { tearDownNetwork } from './teardown.js';
 import { NO_OBSERVER, type Observer } from './metrics.js';
 import type { LeaseFacts } from '../status/lease-state.js';
@@ -206,7 +210,7 @@ export class Supervisor {
       abort.throwIfAborted();
       if (entry.stopping !== undefined) throw new IpperError('ABORTED', 'the container was removed while its network was being made');
       if (!bound) {
-        const reason = this.diagnose(entry);
+        const reason = await this.diagnose(entry);
         if (request.onLeaseTimeout === 'fail') {
           throw new IpperError('LEASE_TIMEOUT', `no DHCP lease within ${request.leaseTimeoutMs} ms: ${reason}`);
         }
@@ -611,17 +615,23 @@ export class Supervisor {
     }
   }
 
-  private diagnose(entry: Entry): string {
+  /**
+   * Why no lease came: what the client's own log shows, then the most likely cause on the host as
+   * `ipper doctor` judges it (the bridge has no uplink, br_netfilter with a FORWARD DROP, ...).
+   */
+  private async diagnose(entry: Entry): Promise<string> {
     if (entry.applyFailure !== undefined) return entry.applyFailure;
     if (entry.refusedLease !== undefined) return `the server's lease was refused: ${entry.refusedLease}`;
     const clientLog = this.clientLogSince(entry);
-    let bridgeNfCallIptables: string | undefined;
-    try {
-      bridgeNfCallIptables = readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8');
-    } catch {
-      bridgeNfCallIptables = undefined;
-    }
-    return diagnoseLeaseTimeout({ seen: entry.driver.exchangeSeen(clientLog), clientLog, bridge: entry.record.bridge, bridgeNfCallIptables });
+    const { bridge } = entry.record;
+    const cause = await Promise.all([gatherLinks(), gatherNetfilter([bridge])]).then(
+      ([links, netfilter]) => likelyCause([...checkBridge({ bridge, links, hostAddress: this.hostAddress }), ...checkNetfilter(netfilter)]),
+      () => undefined, // the host could not be read: the client's words alone
+    );
+    // br_netfilter alone is only a hint when the doctor found nothing more precise to say.
+    const bridgeNfCallIptables = cause === undefined ? readBridgeNfCallIptables() : undefined;
+    const seen = diagnoseLeaseTimeout({ seen: entry.driver.exchangeSeen(clientLog), clientLog, bridge, bridgeNfCallIptables });
+    return cause === undefined ? seen : `${seen}; ${cause}`;
   }
 
   /** Stops the client (it releases the lease while the link still exists), then removes the rest. */
@@ -695,6 +705,14 @@ export class Supervisor {
 function vethIpv6Mode(record: ContainerRecord): 'off' | 'slaac' | 'auto' | undefined {
   const mode = ipv6ModeOf(record);
   return mode === 'dhcpv6' ? undefined : mode;
+}
+
+function readBridgeNfCallIptables(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8');
+  } catch {
+    return undefined; // br_netfilter is not loaded
+  }
 }
 
 function fileSize(path: string): number {

@@ -153,9 +153,15 @@ describe('ipper doctor on the host', () => {
     expect(expectFailure(doctor(), 'bridge-up', /"br0" is down/).fix).toBe('ip link set br0 up');
   });
 
-  it('names a bridge with no port toward the LAN', () => {
+  it('names a bridge with no port toward the LAN, and so does the lease timeout of a container started then', async () => {
     for (const uplink of ['lab-dhcp', 'lab-peer']) hostNs([IP, 'link', 'set', uplink, 'nomaster']);
     expectFailure(doctor(), 'bridge-uplink', /"br0" has no port toward the LAN/);
+    const container = new FakeContainer(world.lab);
+    fakes.push(container);
+    await container.ready();
+    const hook = runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'doc-nouplink', pid: container.pid }));
+    expect(hook.status).toBe(75);
+    expect(hook.stderr).toMatch(/likely cause: "br0" has no port toward the LAN.*\[LEASE_TIMEOUT\]/);
   });
 
   it('names a bridge without an IPv4 address, and that a container cannot start then', async () => {
@@ -177,7 +183,7 @@ describe('ipper doctor on the host', () => {
     fakes.push(container);
     await container.ready();
     const hook = runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'doc-drop', pid: container.pid }));
-    expect(hook.stderr).toMatch(/no DHCP lease within .*\[LEASE_TIMEOUT\]/);
+    expect(hook.stderr).toMatch(/no DHCP lease within .*likely cause: .*bridge-nf-call-iptables=1.*\[LEASE_TIMEOUT\]/);
     expect(hook.status).toBe(75);
     // Either fix it names makes the check pass.
     hostNs(['/usr/sbin/sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=0']);

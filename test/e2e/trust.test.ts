@@ -351,3 +351,34 @@ describe('ipper uninstall with a supervisor running', () => {
     for (const path of ['/usr/local/bin/ipper', '/var/lib/ipper/ipper-helper']) expect(existsSync(`${root}${path}`)).toBe(false);
   });
 });
+
+describe('a failure inside adoption or a GC round', () => {
+  it('is logged and the supervisor lives on: it starts, and the other containers keep their network', async () => {
+    const [healthy, broken] = [await fake(), await fake()];
+    expect(create('adopt-ok', healthy.pid).status).toBe(0);
+    expect(create('adopt-broken', broken.pid).status).toBe(0);
+    await world.stopSupervisor();
+    // The broken one's client died meanwhile, and its log cannot be opened: restarting it fails.
+    process.kill(recordOf('adopt-broken').client!.pid, 'SIGKILL');
+    const log = `${world.stateDir}/clients/adopt-broken.log`;
+    rmSync(log, { force: true });
+    mkdirSync(log);
+    try {
+      expect(ipper(['gc']).status).toBe(0); // a new supervisor starts, adopting both
+      const supervisor = supervisorPid();
+      expect(supervisor).toBeDefined();
+      for (let round = 0; round < 3; round++) expect(ipper(['gc']).status).toBe(0);
+      expect(supervisorPid()).toBe(supervisor);
+      await expectConnected('adopt-ok', healthy.pid);
+    } finally {
+      rmSync(log, { recursive: true, force: true });
+    }
+    // Once the log can be opened again the client comes back by itself (its restart backs off).
+    await expect.poll(() => recordOf('adopt-broken').lease?.ip !== undefined && isPidAlive(recordOf('adopt-broken').client?.pid ?? 0), { timeout: 20_000 }).toBe(true);
+    for (const [id, container] of [['adopt-ok', healthy], ['adopt-broken', broken]] as const) {
+      container.stop();
+      expect(poststop(id).status).toBe(0);
+    }
+    await expectHostClean();
+  });
+});
