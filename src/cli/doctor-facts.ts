@@ -1,6 +1,6 @@
 // The doctor's I/O: reads the facts each check (src/doctor, pure) judges. Never creates, never changes anything; a
 // handful of processes (ip, iptables or nft, docker) whatever the number of containers.
-import { accessSync, constants, lstatSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { configuredHooksDirs, ETC_HOOKS_DIR, HOOKS_FILE_NAME } from './hooks-files.js';
 import { PODMAN_DEFAULT_HOOKS_DIRS } from '../config/containers-conf.js';
 import { isErrnoCode, toIpperError } from '../errors.js';
@@ -14,7 +14,7 @@ const DAEMON_JSON = '/etc/docker/daemon.json';
 /** docker info must not hold the doctor up when dockerd hangs. */
 const DOCKER_TIMEOUT_MS = 3000;
 
-import { findTool } from '../net/host-facts.js';
+import { findTool, readOptional } from '../net/host-facts.js';
 
 export { findTool, gatherLinks, gatherNetfilter } from '../net/host-facts.js';
 
@@ -28,13 +28,6 @@ export function isExecutableFile(path: string): boolean {
   }
 }
 
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 export function gatherHooks(root: string): HooksFacts {
   let readDirs: HooksFacts['readDirs'];

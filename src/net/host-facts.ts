@@ -18,7 +18,8 @@ export function findTool(name: string): string | undefined {
   }
 }
 
-function readOptional(path: string): string | undefined {
+/** A file's text, or undefined when it cannot be read. */
+export function readOptional(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch {

@@ -3,47 +3,36 @@
 // then `docker run --runtime ipper --network none <image>` with the installed default config.
 // The dockerd is the test's own (data root, exec root, pid file, socket: see helpers/docker.ts)
 // so that it never meets a Docker the machine runs; only its daemon.json is the machine's.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, sh, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { Docker } from '../helpers/docker.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, filesIn, linkNames, namespaceView } from '../helpers/host.js';
-import { INSTALLED, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
+import { INSTALLED, installedClients, installedSupervisorPid, InstalledMachine } from '../helpers/installed.js';
 
 let world: TestWorld;
 let docker: Docker | undefined;
-let backupDir: string;
-let restoreMachine: (() => void) | undefined;
+let machine: InstalledMachine | undefined;
 let baselineLinks: string[];
-let stateDirBefore: string[];
 const SUBNET = '10.97.77';
 
 async function leaveMachine(): Promise<void> {
   await docker?.stop();
   docker = undefined;
-  if (restoreMachine !== undefined) {
-    // uninstall stops the idle supervisor itself; stopping it by its pid file covers a failed run.
-    sh(IPPER, ['uninstall'], { allowFail: true, env: {} });
-    await stopInstalledSupervisor();
-    restoreMachine();
-    restoreMachine = undefined;
-  }
+  await machine?.leave();
 }
 
 beforeAll(() => {
   world = createWorld('ipdop', SUBNET);
   baselineLinks = linkNames(world.lab.hostNs);
-  stateDirBefore = filesIn(INSTALLED.stateDir);
-  backupDir = mkdtempSync('/tmp/ipper-machine-');
   // dockerd 20.10 writes its trust key beside the default daemon.json, whatever its other roots.
-  restoreMachine = setAsideInstall(backupDir, ['/etc/docker/key.json']);
+  machine = new InstalledMachine(['/etc/docker/key.json']);
 });
 
 afterAll(async () => {
   await leaveMachine();
-  rmSync(backupDir, { recursive: true, force: true });
   await world?.destroy();
 });
 
@@ -84,6 +73,6 @@ describe('the README path: ipper install, (re)start dockerd, docker run --runtim
     expect(installedSupervisorPid()).toBeDefined();
     await leaveMachine();
     expect(installedSupervisorPid()).toBeUndefined();
-    expect(filesIn(INSTALLED.stateDir)).toEqual(stateDirBefore);
+    expect(filesIn(INSTALLED.stateDir)).toEqual(machine?.stateDirBefore);
   });
 });

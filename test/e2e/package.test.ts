@@ -4,14 +4,14 @@
 // everything else; `apt-get purge` leaves nothing of ipper. The package is never left installed:
 // afterAll purges it whatever happened, and the machine's own files at those paths come back.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { Docker } from '../helpers/docker.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { filesIn, linkNames, namespaceView } from '../helpers/host.js';
-import { INSTALLED, PACKAGE_PATHS, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
+import { INSTALLED, PACKAGE_PATHS, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor, exists } from '../helpers/installed.js';
 import { OperatorPodman } from '../helpers/podman.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -49,14 +49,6 @@ function packageProcesses(): number[] {
   }).map(Number);
 }
 
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function daemonRuntimes(): Record<string, unknown> | undefined {
   if (!existsSync('/etc/docker/daemon.json')) return undefined;

@@ -3,51 +3,40 @@
 // no hooks_dir in any containers.conf. Podman must find the hooks.d file by its own defaults,
 // and the hook must work with the installed default config and Podman's empty environment.
 // Then the same with an operator's hooks_dir in a containers.conf drop-in: Podman reads only that.
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredHooksDirs } from '../../src/cli/hooks-files.js';
 import { inNs, sh, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, filesIn, linkNames, namespaceView } from '../helpers/host.js';
-import { INSTALLED, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
+import { INSTALLED, installedClients, installedSupervisorPid, InstalledMachine } from '../helpers/installed.js';
 import { OperatorPodman } from '../helpers/podman.js';
 
 let world: TestWorld;
 let podman: OperatorPodman;
-let backupDir: string;
-let restoreMachine: (() => void) | undefined;
+let machine: InstalledMachine | undefined;
 let baselineLinks: string[];
-let stateDirBefore: string[];
 const IMAGE = 'localhost/ipper-busybox:latest';
 const SUBNET = '10.97.75';
 
 /** Podman off the machine, the supervisor stopped, ipper uninstalled, the machine's own files back. */
 async function leaveMachine(): Promise<void> {
   podman?.run(['rm', '-f', '-a', '-t', '0'], true);
-  if (restoreMachine !== undefined) {
-    // uninstall stops the idle supervisor itself; stopping it by its pid file covers a failed run.
-    sh(IPPER, ['uninstall'], { allowFail: true, env: {} });
-    await stopInstalledSupervisor();
-    restoreMachine();
-    restoreMachine = undefined;
-  }
+  await machine?.leave();
 }
 
 beforeAll(() => {
   // The lab's host namespace has its bridge named br0, as the installed default config expects.
   world = createWorld('ipop', SUBNET);
   baselineLinks = linkNames(world.lab.hostNs);
-  stateDirBefore = filesIn(INSTALLED.stateDir);
-  backupDir = mkdtempSync('/tmp/ipper-machine-');
-  restoreMachine = setAsideInstall(backupDir);
+  machine = new InstalledMachine();
   podman = new OperatorPodman(world.lab, `${world.dir}/podman`);
   podman.run(['import', busyboxImageTar(`${world.dir}/rootfs`, `${world.dir}/busybox.tar`), IMAGE]);
 });
 
 afterAll(async () => {
   await leaveMachine();
-  rmSync(backupDir, { recursive: true, force: true });
   await world?.destroy();
 });
 
@@ -129,6 +118,6 @@ describe('afterwards', () => {
     await leaveMachine();
     expect(installedSupervisorPid()).toBeUndefined();
     expect(installedClients()).toEqual([]);
-    expect(filesIn(INSTALLED.stateDir)).toEqual(stateDirBefore);
+    expect(filesIn(INSTALLED.stateDir)).toEqual(machine?.stateDirBefore);
   });
 });

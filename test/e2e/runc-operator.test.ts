@@ -2,20 +2,18 @@
 // config.json carries the hook entries the README's runc section shows (read from README.md, so
 // the README cannot drift from what works), with the installed default config and no environment.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, sh, serverLeases } from '../lab/lab.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, ROOT, filesIn, linkNames, namespaceView } from '../helpers/host.js';
-import { INSTALLED, installedClients, installedSupervisorPid, setAsideInstall, stopInstalledSupervisor } from '../helpers/installed.js';
+import { INSTALLED, installedClients, installedSupervisorPid, InstalledMachine } from '../helpers/installed.js';
 
 let world: TestWorld;
 let runc: Runc;
-let backupDir: string;
-let restoreMachine: (() => void) | undefined;
+let machine: InstalledMachine | undefined;
 let baselineLinks: string[];
-let stateDirBefore: string[];
 const SUBNET = '10.97.76';
 
 /** The `"hooks": {...}` block of the README's runc section. */
@@ -29,27 +27,18 @@ function readmeRuncHooks(): unknown {
 
 async function leaveMachine(): Promise<void> {
   for (const id of runc?.list() ?? []) runc.remove(id);
-  if (restoreMachine !== undefined) {
-    // uninstall stops the idle supervisor itself; stopping it by its pid file covers a failed run.
-    sh(IPPER, ['uninstall'], { allowFail: true, env: {} });
-    await stopInstalledSupervisor();
-    restoreMachine();
-    restoreMachine = undefined;
-  }
+  await machine?.leave();
 }
 
 beforeAll(() => {
   world = createWorld('iprop', SUBNET);
   baselineLinks = linkNames(world.lab.hostNs);
-  stateDirBefore = filesIn(INSTALLED.stateDir);
-  backupDir = mkdtempSync('/tmp/ipper-machine-');
-  restoreMachine = setAsideInstall(backupDir);
+  machine = new InstalledMachine();
   runc = new Runc(world.lab, `${world.dir}/runc`);
 });
 
 afterAll(async () => {
   await leaveMachine();
-  rmSync(backupDir, { recursive: true, force: true });
   await world?.destroy();
 });
 
@@ -91,6 +80,6 @@ describe("the README path: ipper install, then runc with the README's hook entri
     expect(installedSupervisorPid()).toBeDefined();
     await leaveMachine();
     expect(installedSupervisorPid()).toBeUndefined();
-    expect(filesIn(INSTALLED.stateDir)).toEqual(stateDirBefore);
+    expect(filesIn(INSTALLED.stateDir)).toEqual(machine?.stateDirBefore);
   });
 });

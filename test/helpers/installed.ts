@@ -1,10 +1,11 @@
 // For the tests that take the README's path: `ipper install` on the machine's real root, the
 // installed default config (/etc/ipper/config.json: stateDir /run/ipper, log /var/log/ipper.log).
 // Whatever was at those paths before is moved aside and put back; whatever the test added goes.
-import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isErrnoCode } from '../../src/errors.js';
-import { clientsOf, isPidAlive } from './host.js';
+import { sh } from '../lab/lab.js';
+import { IPPER, clientsOf, filesIn, isPidAlive } from './host.js';
 
 export const INSTALLED = {
   binary: '/usr/local/bin/ipper',
@@ -38,7 +39,7 @@ const PATHS = [
   '/var/log/ipper.log.1',
 ];
 
-function exists(path: string): boolean {
+export function exists(path: string): boolean {
   try {
     lstatSync(path);
     return true;
@@ -105,4 +106,30 @@ export function setAsideInstall(backupDir: string, others: readonly string[] = [
       }
     }
   };
+}
+
+/**
+ * The machine's default install set aside for a README-path test, and put back however the test
+ * ends: `leave()` uninstalls (which stops the idle supervisor), stops a supervisor a failed run
+ * left, and restores the machine's own files.
+ */
+export class InstalledMachine {
+  /** What /run/ipper held before: the test ends with the same. */
+  readonly stateDirBefore = filesIn(INSTALLED.stateDir);
+  private readonly backupDir = mkdtempSync('/tmp/ipper-machine-');
+  private restore: (() => void) | undefined;
+
+  constructor(others: readonly string[] = []) {
+    this.restore = setAsideInstall(this.backupDir, others);
+  }
+
+  async leave(): Promise<void> {
+    if (this.restore !== undefined) {
+      sh(IPPER, ['uninstall'], { allowFail: true, env: {} });
+      await stopInstalledSupervisor();
+      this.restore();
+      this.restore = undefined;
+    }
+    rmSync(this.backupDir, { recursive: true, force: true });
+  }
 }
