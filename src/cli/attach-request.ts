@@ -27,7 +27,8 @@ export function connectOptions(config: Config, configPath: string | undefined, t
   return {
     stateDir: config.stateDir,
     // Under systemd, a unit of its own: never in the cgroup of the runtime that runs this hook.
-    supervisorCommand: launchOutsideRuntime(selfCommand('supervisor'), supervisorEnv, toolPath),
+    // Worked out only when a supervisor must be started, not on every hook.
+    supervisorCommand: () => launchOutsideRuntime(selfCommand('supervisor'), supervisorEnv, toolPath),
     supervisorEnv,
     timeoutMs,
   };

@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, replySchema, type Reply, type RequestBody } from './p
 export interface ConnectOptions {
   stateDir: string;
   /** argv that starts `ipper supervisor` (this very binary). */
-  supervisorCommand: readonly string[];
+  supervisorCommand: () => readonly string[];
   /** Environment for a supervisor started on demand (IPPER_CONFIG). */
   supervisorEnv: Record<string, string>;
   /** Total time for the request, supervisor start included. */
@@ -57,7 +57,7 @@ export async function requestSupervisor(request: RequestBody, options: ConnectOp
 
 /** Starts a supervisor; `failed` becomes its exit code if it ends (0: another one holds the lock). */
 function startSupervisor(options: ConnectOptions): { failed: number | null | undefined } {
-  const [file, ...args] = options.supervisorCommand;
+  const [file, ...args] = options.supervisorCommand();
   if (file === undefined) throw new IpperError('INTERNAL', 'no supervisor command');
   const state: { failed: number | null | undefined } = { failed: undefined };
   void spawnDetached(file, [...args], { env: options.supervisorEnv, outputFd: 'ignore' }).exited.then((code) => {

@@ -5,12 +5,12 @@
 // so that it never meets a Docker the machine runs; only its daemon.json is the machine's.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inNs, sh, serverLeases } from '../lab/lab.js';
+import { sh } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { Docker } from '../helpers/docker.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, linkNames, namespaceView } from '../helpers/host.js';
-import { INSTALLED, installedClients, installedSupervisorPid, InstalledMachine } from '../helpers/installed.js';
+import { IPPER, filesIn, linkNames } from '../helpers/host.js';
+import { INSTALLED, installedSupervisorPid, InstalledMachine, expectInstalledLease, expectInstalledRelease } from '../helpers/installed.js';
 
 let world: TestWorld;
 let docker: Docker | undefined;
@@ -52,21 +52,12 @@ describe('the README path: ipper install, (re)start dockerd, docker run --runtim
   it('the container gets a lease on the LAN', async () => {
     id = docker!.run(['run', '-d', '--runtime', 'ipper', '--network', 'none', 'ipper-busybox', '/bin/busybox', 'sleep', '600']);
     const pid = Number(docker!.run(['inspect', '--format', '{{.State.Pid}}', id]));
-    const eth0 = (): string[] => namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
-    await expect.poll(eth0, { timeout: 10_000 }).toEqual([expect.stringMatching(new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.\\d+$`))]);
-    ip = eth0()[0]!;
-    expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
-    expect(filesIn(`${INSTALLED.stateDir}/containers`)).toContain(`${id}.json`);
-    expect(installedClients()).toHaveLength(1);
+    ip = await expectInstalledLease(world.lab, id, pid);
   });
 
   it('docker rm -f releases the lease on the server and leaves no veth, client or record', async () => {
     docker!.run(['rm', '-f', id]);
-    await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
-    expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
-    expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
-    expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
-    expect(installedClients()).toEqual([]);
+    await expectInstalledRelease(world.lab, ip, baselineLinks);
   });
 
   it('dockerd and the supervisor the hook started stop, ipper uninstalls, and the machine is as it was', async () => {

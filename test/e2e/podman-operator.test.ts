@@ -6,11 +6,11 @@
 import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredHooksDirs } from '../../src/cli/hooks-files.js';
-import { inNs, sh, serverLeases } from '../lab/lab.js';
+import { serverLeases, sh } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, filesIn, linkNames, namespaceView } from '../helpers/host.js';
-import { INSTALLED, installedClients, installedSupervisorPid, InstalledMachine } from '../helpers/installed.js';
+import { INSTALLED, installedClients, installedSupervisorPid, InstalledMachine, expectInstalledLease, expectInstalledRelease } from '../helpers/installed.js';
 import { OperatorPodman } from '../helpers/podman.js';
 
 let world: TestWorld;
@@ -53,21 +53,12 @@ describe('the README path: ipper install, then podman run with Podman defaults',
   it('podman run --network none --annotation ipper.bridge=br0 gives the container a lease on the LAN', async () => {
     id = podman.run(['run', '-d', '--network', 'none', '--annotation', 'ipper.bridge=br0', ...OperatorPodman.RUN_LIMITS, IMAGE, '/bin/busybox', 'sleep', '600']);
     const pid = Number(podman.run(['inspect', '--format', '{{.State.Pid}}', id]));
-    const eth0 = (): string[] => namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
-    await expect.poll(eth0, { timeout: 10_000 }).toEqual([expect.stringMatching(new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.\\d+$`))]);
-    ip = eth0()[0]!;
-    expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
-    expect(filesIn(`${INSTALLED.stateDir}/containers`)).toContain(`${id}.json`);
-    expect(installedClients()).toHaveLength(1);
+    ip = await expectInstalledLease(world.lab, id, pid);
   });
 
   it('podman rm -f releases the lease on the server and leaves no veth, client or record', async () => {
     podman.run(['rm', '-f', '-t', '0', id]);
-    await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
-    expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
-    expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
-    expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
-    expect(installedClients()).toEqual([]);
+    await expectInstalledRelease(world.lab, ip, baselineLinks);
   });
 
 });

@@ -4,11 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inNs, sh, serverLeases } from '../lab/lab.js';
+import { sh } from '../lab/lab.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, ROOT, filesIn, linkNames, namespaceView } from '../helpers/host.js';
-import { INSTALLED, installedClients, installedSupervisorPid, InstalledMachine } from '../helpers/installed.js';
+import { IPPER, ROOT, filesIn, linkNames } from '../helpers/host.js';
+import { INSTALLED, installedSupervisorPid, InstalledMachine, expectInstalledLease, expectInstalledRelease } from '../helpers/installed.js';
 
 let world: TestWorld;
 let runc: Runc;
@@ -59,21 +59,12 @@ describe("the README path: ipper install, then runc with the README's hook entri
     runc.create(id, bundleDir);
     runc.start(id);
     const pid = runc.state(id)!.pid;
-    const eth0 = (): string[] => namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
-    await expect.poll(eth0, { timeout: 10_000 }).toEqual([expect.stringMatching(new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.\\d+$`))]);
-    ip = eth0()[0]!;
-    expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
-    expect(filesIn(`${INSTALLED.stateDir}/containers`)).toContain(`${id}.json`);
-    expect(installedClients()).toHaveLength(1);
+    ip = await expectInstalledLease(world.lab, id, pid);
   });
 
   it('runc delete releases the lease on the server and leaves no veth, client or record', async () => {
     runc.remove(id);
-    await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
-    expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
-    expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
-    expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
-    expect(installedClients()).toEqual([]);
+    await expectInstalledRelease(world.lab, ip, baselineLinks);
   });
 
   it('the supervisor the hook started stops, ipper uninstalls, and the machine is as it was', async () => {

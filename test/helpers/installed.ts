@@ -4,8 +4,9 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isErrnoCode } from '../../src/errors.js';
-import { sh } from '../lab/lab.js';
-import { IPPER, clientsOf, filesIn, isPidAlive } from './host.js';
+import { expect } from 'vitest';
+import { inNs, serverLeases, sh, type Lab } from '../lab/lab.js';
+import { IPPER, clientsOf, filesIn, isPidAlive, linkNames, namespaceView } from './host.js';
 
 export const INSTALLED = {
   binary: '/usr/local/bin/ipper',
@@ -132,4 +133,27 @@ export class InstalledMachine {
     }
     rmSync(this.backupDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A container started through the installed ipper holds one lab address on eth0, leased by the
+ * lab's server, with its record and one client of the installed supervisor. Returns the address.
+ */
+export async function expectInstalledLease(lab: Lab, id: string, pid: number): Promise<string> {
+  const eth0 = (): string[] => namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
+  await expect.poll(eth0, { timeout: 10_000 }).toEqual([expect.stringMatching(new RegExp(`^${lab.subnet.replace(/\./g, '\\.')}\\.\\d+$`))]);
+  const ip = eth0()[0]!;
+  expect(serverLeases(lab).map((lease) => lease.ip)).toContain(ip);
+  expect(filesIn(`${INSTALLED.stateDir}/containers`)).toContain(`${id}.json`);
+  expect(installedClients()).toHaveLength(1);
+  return ip;
+}
+
+/** Its removal released the lease on the server (DHCPRELEASE in its log) and left no veth, record or client. */
+export async function expectInstalledRelease(lab: Lab, ip: string, baselineLinks: readonly string[]): Promise<void> {
+  await expect.poll(() => serverLeases(lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
+  expect(inNs(lab.dhcpNs, ['/bin/cat', lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
+  expect(linkNames(lab.hostNs)).toEqual(baselineLinks);
+  expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
+  expect(installedClients()).toEqual([]);
 }
