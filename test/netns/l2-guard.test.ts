@@ -109,6 +109,16 @@ afterAll(async () => {
   await world?.destroy();
 });
 
+/** An address of the lab's range that no lease holds now: a forged request for it is one the server would grant. */
+function freeAddress(): string {
+  const leased = new Set(serverLeases(world.lab).map((lease) => lease.ip));
+  for (let host = world.lab.range[1]; host >= world.lab.range[0]; host--) {
+    const candidate = `${world.lab.subnet}.${host}`;
+    if (!leased.has(candidate)) return candidate;
+  }
+  throw new Error('the lab range is full');
+}
+
 const FORGED = { chaddr: '02:de:ad:be:ef:01', arpMac: '02:de:ad:be:ef:02', ethMac: '02:de:ad:be:ef:03' };
 
 interface Attack {
@@ -124,7 +134,7 @@ interface Attack {
 const ATTACKS: Attack[] = [
   {
     what: 'a DHCP request for an invented hardware address (pool exhaustion)',
-    frames: (port) => [dhcpRequest(port.mac, FORGED.chaddr, `${world.lab.subnet}.190`)],
+    frames: (port) => [dhcpRequest(port.mac, FORGED.chaddr, freeAddress())],
     seen: () => `udp dport 67 @ih,224,48 0x${FORGED.chaddr.replaceAll(':', '')}`,
     effect: () => serverLeases(world.lab).some((lease) => lease.mac === FORGED.chaddr),
   },
