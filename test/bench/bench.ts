@@ -1,4 +1,4 @@
-// npm run bench [-- --json FILE] [--podman] [--dhcpcd-variants]: the hook's latency against
+// npm run bench [-- --json FILE] [--podman] [--dhcpcd-variants] [--keep]: the hook's latency against
 // baselines measured in the same run, on a lab of its own, one table (timings belong here, never
 // in tests). Rounds interleave every scenario, so that the machine's load falls on all alike.
 //   node-floor      `node -e 0`: the least any Node.js hook can take
@@ -15,7 +15,7 @@
 //                   option ipper adds: what makes dhcpcd slow, and what fixes it
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { startFakeContainer } from '../lab/fake-container.js';
 import { destroyLab, ensureLab, pause, type Lab, type LabOptions } from '../lab/lab.js';
@@ -34,6 +34,8 @@ const cniRounds = Number(process.env['BENCH_CNI_ROUNDS'] ?? 5);
 const podmanRounds = Number(process.env['BENCH_PODMAN_ROUNDS'] ?? 10);
 const dhcpcdRounds = Number(process.env['BENCH_DHCPCD_ROUNDS'] ?? 5);
 const clients = (process.env['BENCH_CLIENTS'] ?? 'dhcpcd,udhcpc,dhclient').split(',').filter(Boolean);
+// BENCH_COMPARE=<another ipper binary>: measured in the same rounds as `before-<client>`, for before/after ratios of a change.
+const builds: { label: string; binary: string }[] = [{ label: 'ipper', binary: ipper }, ...(process.env['BENCH_COMPARE'] ? [{ label: 'before', binary: process.env['BENCH_COMPARE'] }] : [])];
 // IPPER_LAB_PREFIX: two checkouts benchmarking on one machine get labs of their own.
 const prefix = process.env['IPPER_LAB_PREFIX'] ?? '';
 const dir = `/run/ipper-lab/${prefix}bench`;
@@ -167,21 +169,22 @@ function bareDhcpcd(lab: Lab, round: number, options: readonly string[]): number
   }
 }
 
-function ipperConfig(lab: Lab, client: string): string {
-  const config = `${dir}/config-${client}.json`;
-  writeFileSync(config, JSON.stringify({ bridge: lab.bridge, dhcpClient: client, bridgeFilter: true, stateDir: `${dir}/state-${client}`, helperDir: `${dir}/lib-${client}`, logFile: `${dir}/ipper-${client}.log`, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info' }));
+function ipperConfig(lab: Lab, client: string, label = 'ipper'): string {
+  const name = label === 'ipper' ? client : `${label}-${client}`;
+  const config = `${dir}/config-${name}.json`;
+  writeFileSync(config, JSON.stringify({ bridge: lab.bridge, dhcpClient: client, bridgeFilter: true, stateDir: `${dir}/state-${name}`, helperDir: `${dir}/lib-${name}`, logFile: `${dir}/ipper-${name}.log`, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info' }));
   return config;
 }
 
 /** createRuntime, then poststop, through the real hook in the lab's host namespace. */
-function ipperHook(lab: Lab, client: string, config: string, round: number): { create: number; poststop: number } {
+function ipperHook(lab: Lab, client: string, config: string, round: number, binary = ipper): { create: number; poststop: number } {
   const container = startFakeContainer(lab.hostNs);
-  const id = `bench-${client}-${round}-${process.pid}`;
+  const id = `bench-${client}-${round}-${process.pid}-${binary === ipper ? 'a' : 'b'}`;
   const state = (status: string, pid?: number): string => JSON.stringify({ ociVersion: '1.0.2', id, status, bundle: '/', ...(pid && { pid }) });
   const env = { IPPER_CONFIG: config };
-  const create = timed(() => run(inHost(lab), [ipper, 'hook', 'createRuntime'], state('creating', container.pid), env));
+  const create = timed(() => run(inHost(lab), [binary, 'hook', 'createRuntime'], state('creating', container.pid), env));
   container.stop();
-  const poststop = timed(() => run(inHost(lab), [ipper, 'hook', 'poststop'], state('stopped'), env));
+  const poststop = timed(() => run(inHost(lab), [binary, 'hook', 'poststop'], state('stopped'), env));
   return { create, poststop };
 }
 
@@ -255,9 +258,12 @@ function podmanSetup(lab: Lab, config: string): (args: readonly string[]) => voi
 // ---- the run --------------------------------------------------------------------------------
 
 function stopSupervisors(): void {
-  for (const client of clients) {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir).filter((entry) => entry.startsWith('state-'))) {
     try {
-      process.kill(Number(readFileSync(`${dir}/state-${client}/supervisor.pid`, 'utf8')), 'SIGTERM');
+      const pid = Number(readFileSync(`${dir}/${name}/supervisor.pid`, 'utf8'));
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 250 && existsSync(`/proc/${pid}`); i++) pause(20);
     } catch {
       // not running
     }
@@ -266,14 +272,15 @@ function stopSupervisors(): void {
 
 function main(): void {
   destroyLab(labOptions); // first: it stops the last run's server through its pid file in dir
+  stopSupervisors(); // a --keep run's
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const lab = ensureLab(labOptions);
   const loadBefore = loadavg();
-  const configs = Object.fromEntries(clients.map((client) => [client, ipperConfig(lab, client)]));
+  const configs = Object.fromEntries(builds.flatMap(({ label }) => clients.map((client) => [`${label}-${client}`, ipperConfig(lab, client, label)])));
   writeFileSync(`${dir}/shell-udhcpc.sh`, SHELL_UDHCPC_SCRIPT, { mode: 0o755 });
   // The dhcpcd shell sequence runs dhcpcd through ipper-helper, as ipper does: take it from the dhcpcd supervisor's helper dir.
-  const helperClient = configs['dhcpcd'] ?? ipperConfig(lab, 'dhcpcd');
+  const helperClient = configs['ipper-dhcpcd'] ?? ipperConfig(lab, 'dhcpcd');
   const daemon = startCniDhcpDaemon(lab);
   try {
     // Two untimed warm-up rounds: the supervisors start, the page cache fills.
@@ -285,9 +292,11 @@ function main(): void {
       keep('ipper-start', timed(() => must(ipper, ['--version'], undefined, {})));
       keep('shell-udhcpc', shellUdhcpc(lab, round + 10));
       for (const client of clients) {
-        const { create, poststop } = ipperHook(lab, client, configs[client]!, round + 10);
-        keep(`ipper-${client} create`, create);
-        keep(`ipper-${client} poststop`, poststop);
+        for (const { label, binary } of builds) {
+          const { create, poststop } = ipperHook(lab, client, configs[`${label}-${client}`]!, round + 10, binary);
+          keep(`${label}-${client} create`, create);
+          keep(`${label}-${client} poststop`, poststop);
+        }
       }
       if (round === -2 && !clients.includes('dhcpcd')) ipperHook(lab, 'dhcpcd', helperClient, 0); // unpacks ipper-helper for the dhcpcd sequence
       keep('shell-dhcpcd', shellDhcpcd(lab, round + 10));
@@ -300,7 +309,7 @@ function main(): void {
       }
     }
     if (flag('--podman')) {
-      const podman = podmanSetup(lab, configs[clients[0]!]!);
+      const podman = podmanSetup(lab, configs[`ipper-${clients[0]!}`]!);
       const scenarios: [string, string[]][] = [
         ['podman none', ['--network', 'none']],
         ['podman ipper', ['--network', 'none', '--annotation', `ipper.bridge=${lab.bridge}`]],
@@ -320,10 +329,11 @@ function main(): void {
     }
   } finally {
     daemon.kill('SIGTERM');
-    stopSupervisors();
+    if (!flag('--keep')) stopSupervisors();
   }
   report(loadBefore);
-  destroyLab(labOptions);
+  // --keep: the lab and the supervisors stay up, to profile one hook by hand (the next run removes them).
+  if (!flag('--keep')) destroyLab(labOptions);
   if (flag('--podman')) rmSync(`${dir}/podman`, { recursive: true, force: true });
 }
 
