@@ -8,9 +8,6 @@ import type { ResolvTarget } from '../net/resolv.js';
 import type { ContainerRecord } from '../store/records.js';
 import { readInterfaceNames, readStartTime } from '../sys/proc.js';
 import { SUPERVISOR_START_MS, requestSupervisor, type ConnectOptions } from '../supervisor/connect.js';
-import { launchOutsideRuntime } from '../sys/cgroup.js';
-import { toolPath } from '../sys/tools.js';
-import { selfCommand } from './self.js';
 
 export interface AttachTarget {
   id: string;
@@ -22,13 +19,23 @@ export interface AttachTarget {
   resolvConf?: ResolvTarget | undefined;
 }
 
+/**
+ * V8's young generation capped at 1 MiB semi-spaces (Node 20's default is 16): the supervisor's
+ * live set is small, and the default let its resident memory grow by some 30 MiB of garbage
+ * (measured: 111 against 80 MiB with 100 containers). Its children never see NODE_OPTIONS (exec.ts).
+ */
+export const SUPERVISOR_NODE_OPTIONS = '--max-semi-space-size=1';
+
 export function connectOptions(config: Config, configPath: string | undefined, timeoutMs: number): ConnectOptions {
-  const supervisorEnv: Record<string, string> = configPath === undefined ? {} : { IPPER_CONFIG: configPath };
+  const supervisorEnv: Record<string, string> = { ...(configPath !== undefined && { IPPER_CONFIG: configPath }), NODE_OPTIONS: SUPERVISOR_NODE_OPTIONS };
   return {
     stateDir: config.stateDir,
     // Under systemd, a unit of its own: never in the cgroup of the runtime that runs this hook.
     // Worked out only when a supervisor must be started, not on every hook.
-    supervisorCommand: () => launchOutsideRuntime(selfCommand('supervisor'), supervisorEnv, toolPath),
+    supervisorCommand: async () => {
+      const [{ launchOutsideRuntime }, { toolPath }, { selfCommand }] = await Promise.all([import('../sys/cgroup.js'), import('../sys/tools.js'), import('./self.js')]);
+      return launchOutsideRuntime(selfCommand('supervisor'), supervisorEnv, toolPath);
+    },
     supervisorEnv,
     timeoutMs,
   };

@@ -4,7 +4,6 @@ import type { Config } from '../config/schema.js';
 import { IpperError, toIpperError } from '../errors.js';
 import { deferredLog, type HookLog } from '../log/deferred.js';
 import { hookCommand } from './hook.js';
-import { inspectCommand } from './inspect.js';
 import type { CliIo } from './io.js';
 import { basename } from 'node:path';
 
@@ -96,7 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         log = deferredLog({ file: config.logFile, level: config.logLevel, name: 'hook', warn: io.stderr });
         return await hookCommand(args, { config, configPath, log, io });
       case 'inspect':
-        return inspectCommand(args, config, io);
+        return (await import('./inspect.js')).inspectCommand(args, config, io);
       case 'status':
         return await (await import('./status.js')).statusCommand(args, config, io);
       case 'doctor':

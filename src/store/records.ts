@@ -1,6 +1,6 @@
 // One record per container in <stateDir>/containers: what poststop and garbage collection need,
 // since poststop's OCI state carries no pid.
-import { createHash } from 'node:crypto';
+import { crypto } from '../sys/crypto.js';
 import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import * as z from '../config/zod.js';
 import { dhcpClientSchema } from '../dhcp/driver.js';
@@ -50,7 +50,7 @@ export function containersDir(stateDir: string): string {
 
 /** File name stem for an id: the id itself (already restricted to [A-Za-z0-9_+.-]) unless too long. */
 export function fileStem(id: string): string {
-  return id.length <= 200 ? id : createHash('sha256').update(id).digest('hex');
+  return id.length <= 200 ? id : crypto().createHash('sha256').update(id).digest('hex');
 }
 
 export function recordPath(stateDir: string, id: string): string {

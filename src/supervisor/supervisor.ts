@@ -184,6 +184,9 @@ export class Supervisor {
       this.persist(entry);
       step('recorded');
       abort.throwIfAborted();
+      // The filter's elements are keyed by name: added while the veth is made, the port is guarded from its first frame.
+      const allowed = this.portFilter.allow(record);
+      allowed.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       const netns = openContainerNetns(request.pid, request.netnsInode);
       try {
         await this.createVethReplacingLeftover({
@@ -194,7 +197,7 @@ export class Supervisor {
         netns.close();
       }
       this.log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
-      await this.portFilter.allow(record);
+      await allowed;
       abort.throwIfAborted();
       // [dual stack] the SLAAC address is awaited while the IPv4 lease is; v6-only runs no DHCPv4 client.
       const ipv6Ready = this.dualStack.awaitAddress(request, record, abort);

@@ -289,7 +289,7 @@ function main(): void {
         if (round >= 0) record(name, ms);
       };
       keep('node-floor', timed(() => must(process.execPath, ['-e', '0'])));
-      keep('ipper-start', timed(() => must(ipper, ['--version'], undefined, {})));
+      for (const { label, binary } of builds) keep(`${label}-start`, timed(() => must(binary, ['--version'], undefined, {})));
       keep('shell-udhcpc', shellUdhcpc(lab, round + 10));
       for (const client of clients) {
         for (const { label, binary } of builds) {
@@ -367,6 +367,13 @@ function report(loadBefore: number[]): void {
   if (none !== undefined && withIpper !== undefined && netavark !== undefined) {
     lines.push(`podman overhead over --network none: ipper ${(withIpper - none).toFixed(1)} ms, netavark ${(netavark - none).toFixed(1)} ms`);
     goal('podman: ipper overhead / netavark overhead', (withIpper - none) / (netavark - none), 0.5);
+  }
+  // BENCH_COMPARE: each round's after/before ratio (rounds interleave, so the machine's load changes cancel), then their median.
+  for (const [name, before] of samples) {
+    const after = name.startsWith('before-') ? samples.get(name.replace(/^before-/, 'ipper-')) : undefined;
+    if (after === undefined) continue;
+    const ratios = after.map((value, round) => value / (before[round] ?? NaN)).filter(Number.isFinite);
+    lines.push(`${name.replace(/^before-/, 'ipper-')}: after/before, median of per-round ratios ${stats(ratios).median.toFixed(2)} (medians ${stats(after).median.toFixed(1)} / ${stats(before).median.toFixed(1)} ms)`);
   }
   for (const [name, g] of Object.entries(goals)) lines.push(`goal ${name}: ${g.value.toFixed(2)} (at most ${g.goal}) ${g.met ? 'met' : 'NOT met'}`);
   console.log(lines.join('\n'));

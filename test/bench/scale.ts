@@ -14,7 +14,8 @@ import { startFakeContainer } from '../lab/fake-container.js';
 import { destroyLab, ensureLab, inNs, pause, serverLeases, sh, type Lab, type LabOptions } from '../lab/lab.js';
 import { ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 
-const ipper = resolve(dirname(process.argv[1] ?? '.'), 'ipper');
+// SCALE_IPPER: another build of ipper to run (a before/after comparison).
+const ipper = process.env['SCALE_IPPER'] ?? resolve(dirname(process.argv[1] ?? '.'), 'ipper');
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
   const at = argv.indexOf(name);
@@ -62,15 +63,22 @@ function runc(args: readonly string[], output: string): Promise<{ ok: boolean; m
 
 const idOf = (index: number): string => `scale-${String(index).padStart(5, '0')}`;
 
-async function createContainer(index: number): Promise<number> {
+/** A failed create is reported and counted, not fatal: the run goes on, and says so at the end. */
+const failures: string[] = [];
+
+async function createContainer(index: number): Promise<number | undefined> {
   const id = idOf(index);
   const bundle = `${dir}/bundles/${id}`;
   mkdirSync(bundle, { recursive: true });
   copyFileSync(`${dir}/template/config.json`, `${bundle}/config.json`);
   const created = await runc(['create', '--bundle', bundle, id], `${bundle}/runc.out`);
-  if (!created.ok) throw new Error(`runc create ${id}: ${readFileSync(`${bundle}/runc.out`, 'utf8').trim()}`);
+  if (!created.ok) {
+    failures.push(`runc create ${id}: ${readFileSync(`${bundle}/runc.out`, 'utf8').trim()}`);
+    console.error(failures.at(-1));
+    return undefined;
+  }
   const started = await runc(['start', id], `${bundle}/runc-start.out`);
-  if (!started.ok) throw new Error(`runc start ${id}: ${readFileSync(`${bundle}/runc-start.out`, 'utf8').trim()}`);
+  if (!started.ok) failures.push(`runc start ${id}: ${readFileSync(`${bundle}/runc-start.out`, 'utf8').trim()}`);
   return created.ms;
 }
 
@@ -203,6 +211,11 @@ async function main(): Promise<void> {
   const lab = ensureLab(labOptions);
   const config = `${dir}/config.json`;
   writeFileSync(config, JSON.stringify({ bridge: lab.bridge, dhcpClient: client, bridgeFilter: true, stateDir, helperDir: `${dir}/lib`, logFile: `${dir}/ipper.log`, logLevel: 'info' }));
+  // SCALE_NODE_OPTIONS: V8 flags for the supervisor, started here before the first hook (as a unit would), to compare its memory.
+  if (process.env['SCALE_NODE_OPTIONS'] !== undefined) {
+    spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.hostNs}`, '--', ipper, 'supervisor'], { detached: true, stdio: 'ignore', env: { IPPER_CONFIG: config, NODE_OPTIONS: process.env['SCALE_NODE_OPTIONS'] } }).unref();
+    for (let i = 0; i < 500 && !existsSync(`${stateDir}/supervisor.sock`); i++) pause(10);
+  }
   ensureBusyboxRootfs(`${dir}/rootfs`);
   writeBundle({ bundleDir: `${dir}/template`, rootfs: `${dir}/rootfs`, args: ['/bin/busybox', 'sleep', '1000000'], ipperPath: ipper, ipperConfig: config });
   const checkpoints = [...new Set([10, 100, 500, 1000, count].filter((live) => live <= count))].sort((a, b) => a - b);
@@ -212,15 +225,19 @@ async function main(): Promise<void> {
   const began = now();
   console.log(`scale: ${count} runc containers, ${PARALLEL} at a time, dhcpClient ${client}, lab ${lab.hostNs} (${labOptions.subnet}.0/16)`);
   let live = 0;
-  while (live < count) {
+  let next = 0;
+  while (live < count && failures.length < 20) {
     const size = Math.min(PARALLEL, count - live);
-    const creates = await Promise.all(Array.from({ length: size }, (_, offset) => createContainer(live + offset)));
+    const first = next;
+    next += size;
+    const creates = (await Promise.all(Array.from({ length: size }, (_, offset) => createContainer(first + offset)))).filter((ms) => ms !== undefined);
     batches.push({ live, creates });
-    live += size;
-    if (checkpoints.includes(live)) {
+    live += creates.length;
+    const checkpoint = checkpoints.find((at) => at > live - creates.length && at <= live);
+    if (checkpoint !== undefined) {
       const creates = probe(lab, config, live);
       const atLive = { median: median(creates), p95: quantile(creates, 0.95), min: Math.min(...creates), max: Math.max(...creates) };
-      probes[live] = atLive;
+      probes[checkpoint] = atLive;
       console.log(`${String(live).padStart(5)} live: createRuntime median ${atLive.median.toFixed(1)} ms (probe, ${PROBES} one at a time), runc create of the last ${PARALLEL * 5} ${median(batches.slice(-5).flatMap((batch) => batch.creates)).toFixed(1)} ms; ${((now() - began) / 1000).toFixed(0)} s`);
     }
   }
@@ -256,8 +273,8 @@ async function main(): Promise<void> {
   }
 
   const removeBegan = now();
-  for (let index = 0; index < count; index += PARALLEL) {
-    await Promise.all(Array.from({ length: Math.min(PARALLEL, count - index) }, (_, offset) => removeContainer(index + offset)));
+  for (let index = 0; index < next; index += PARALLEL) {
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, next - index) }, (_, offset) => removeContainer(index + offset)));
   }
   const removeSeconds = (now() - removeBegan) / 1000;
   // Poststop returns once all is removed; the server's lease file is written when dnsmasq gets the release.
@@ -272,18 +289,19 @@ async function main(): Promise<void> {
     runcContainers: sh('/usr/bin/nsenter', [`--net=/run/netns/${lab.hostNs}`, '--', RUNC, '--root', runcRoot, 'list', '--quiet'], { allowFail: true }).split('\n').filter(Boolean).length,
   };
   console.log(`removed all ${count} in ${removeSeconds.toFixed(0)} s; left: ${leftovers.links.length} links, ${leftovers.records} records, ${leftovers.clients} clients, ${leftovers.filterElements} filter elements, ${leftovers.serverLeases} server leases, ${leftovers.runcContainers} runc containers`);
-  Object.assign(report, { checkpoints, probes, batches: batches.map((batch) => ({ live: batch.live, median: median(batch.creates) })), runcCreate: { median: median(allCreates), p95: quantile(allCreates, 0.95), first50: median(first), last50: median(last) }, atFull, removeSeconds, leftovers: { ...leftovers, links: leftovers.links.length }, loadAfter: loadavg() });
+  if (failures.length > 0) console.log(`${failures.length} failed creates:\n${failures.join('\n')}`);
+  Object.assign(report, { failures, checkpoints, probes, batches: batches.map((batch) => ({ live: batch.live, median: median(batch.creates) })), runcCreate: { median: median(allCreates), p95: quantile(allCreates, 0.95), first50: median(first), last50: median(last) }, atFull, removeSeconds, leftovers: { ...leftovers, links: leftovers.links.length }, loadAfter: loadavg() });
   const json = option('--json');
   if (json !== undefined) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
   const clean = leftovers.links.length === 0 && leftovers.records === 0 && leftovers.clients === 0 && leftovers.filterElements === 0 && leftovers.serverLeases === 0 && leftovers.runcContainers === 0;
-  const allLeased = records.leased === count && records.macs === count && records.ips === count;
+  const allLeased = failures.length === 0 && records.leased === count && records.macs === count && records.ips === count;
   if (!argv.includes('--keep')) {
     stopSupervisor();
     destroyLab(labOptions);
     rmSync(dir, { recursive: true, force: true });
   }
   if (!clean || !allLeased) {
-    console.error(`scale: ${allLeased ? '' : 'not every container leased with a distinct MAC and address; '}${clean ? '' : 'leftovers after removing all'}`);
+    console.error(`scale: ${allLeased ? '' : 'not every container created and leased with a distinct MAC and address; '}${clean ? '' : 'leftovers after removing all'}`);
     process.exitCode = 1;
   }
 }
