@@ -191,7 +191,7 @@ export class Supervisor {
       try {
         await this.createVethReplacingLeftover({
           hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, netns, containerInterface: request.interface, mac, alias: vethAlias(this.instance, request.netnsInode),
-          ipv6Mode: vethIpv6Mode(record),
+          ipv6Mode: vethIpv6Mode(record), helper: this.helper.ensure(),
         });
       } finally {
         netns.close();
