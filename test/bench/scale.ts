@@ -6,6 +6,10 @@
 // memory and the DHCP clients' memory per container at N live; then removes them all, 10 at a
 // time, and checks that nothing is left: no link, record, client, filter element or server lease.
 // A script, not a test: `npm test` never runs it.
+//
+// --backlog N raises net.core.netdev_max_backlog (host-wide; put back at the end) for the run: a
+// broadcast on a bridge with ~1000 veth ports is queued once per port on one CPU's backlog, and
+// past 1000 (the kernel's default) the copies beyond are dropped, the DHCP server's among them.
 import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -61,10 +65,10 @@ function runc(args: readonly string[], output: string): Promise<{ ok: boolean; m
   });
 }
 
-const idOf = (index: number): string => `scale-${String(index).padStart(5, '0')}`;
-
 /** A failed create is reported and counted, not fatal: the run goes on, and says so at the end. */
 const failures: string[] = [];
+
+const idOf = (index: number): string => `scale-${String(index).padStart(5, '0')}`;
 
 async function createContainer(index: number): Promise<number | undefined> {
   const id = idOf(index);
@@ -99,8 +103,13 @@ function probe(lab: Lab, config: string, live: number): number[] {
       sh('/usr/bin/nsenter', [`--net=/run/netns/${lab.hostNs}`, '--', ipper, 'hook', stage], { input, env: { IPPER_CONFIG: config }, timeoutMs: 60_000 });
     };
     const start = now();
-    hook('createRuntime', state('creating', container.pid));
-    creates.push(now() - start);
+    try {
+      hook('createRuntime', state('creating', container.pid));
+      creates.push(now() - start);
+    } catch (error) {
+      failures.push(`probe ${id}: ${(error as Error).message}`);
+      console.error(failures.at(-1));
+    }
     container.stop();
     hook('poststop', state('stopped'));
   }
@@ -195,18 +204,35 @@ function stopSupervisor(): void {
 }
 
 /** What a previous run (interrupted, or --keep) left: its containers, supervisor and lab. */
-function cleanPrevious(): void {
+async function cleanPrevious(): Promise<void> {
   if (existsSync(runcRoot)) {
     const ids = sh('/usr/bin/nsenter', [`--net=/run/netns/${labOptions.name}-host`, '--', RUNC, '--root', runcRoot, 'list', '--quiet'], { allowFail: true }).split('\n').filter(Boolean);
-    for (const id of ids) sh('/usr/bin/nsenter', [`--net=/run/netns/${labOptions.name}-host`, '--', RUNC, '--root', runcRoot, 'delete', '--force', id], { allowFail: true, timeoutMs: 60_000 });
+    mkdirSync(`${dir}/bundles`, { recursive: true });
+    for (let index = 0; index < ids.length; index += PARALLEL) {
+      await Promise.all(ids.slice(index, index + PARALLEL).map((id) => runc(['delete', '--force', id], `${dir}/bundles/cleanup.out`)));
+    }
   }
   stopSupervisor();
   destroyLab(labOptions);
   rmSync(dir, { recursive: true, force: true });
 }
 
+const BACKLOG = '/proc/sys/net/core/netdev_max_backlog';
+
 async function main(): Promise<void> {
-  cleanPrevious();
+  const backlog = option('--backlog');
+  const backlogBefore = readFileSync(BACKLOG, 'utf8').trim();
+  if (backlog !== undefined) writeFileSync(BACKLOG, backlog);
+  try {
+    await run();
+  } finally {
+    if (backlog !== undefined) writeFileSync(BACKLOG, backlogBefore);
+  }
+}
+
+async function run(): Promise<void> {
+  await cleanPrevious();
+  console.log(`net.core.netdev_max_backlog ${readFileSync(BACKLOG, 'utf8').trim()}`);
   mkdirSync(dir, { recursive: true });
   const lab = ensureLab(labOptions);
   const config = `${dir}/config.json`;
@@ -220,7 +246,7 @@ async function main(): Promise<void> {
   writeBundle({ bundleDir: `${dir}/template`, rootfs: `${dir}/rootfs`, args: ['/bin/busybox', 'sleep', '1000000'], ipperPath: ipper, ipperConfig: config });
   const checkpoints = [...new Set([10, 100, 500, 1000, count].filter((live) => live <= count))].sort((a, b) => a - b);
   const report: Record<string, unknown> = { count, client, parallel: PARALLEL, cores: cpus().length, loadBefore: loadavg() };
-  const probes: Record<number, { median: number; p95: number; min: number; max: number }> = {};
+  const probes: Record<number, { n: number; median: number; p95: number; min: number; max: number }> = {};
   const batches: { live: number; creates: number[] }[] = [];
   const began = now();
   console.log(`scale: ${count} runc containers, ${PARALLEL} at a time, dhcpClient ${client}, lab ${lab.hostNs} (${labOptions.subnet}.0/16)`);
@@ -236,7 +262,7 @@ async function main(): Promise<void> {
     const checkpoint = checkpoints.find((at) => at > live - creates.length && at <= live);
     if (checkpoint !== undefined) {
       const creates = probe(lab, config, live);
-      const atLive = { median: median(creates), p95: quantile(creates, 0.95), min: Math.min(...creates), max: Math.max(...creates) };
+      const atLive = { n: creates.length, median: median(creates), p95: quantile(creates, 0.95), min: Math.min(...creates), max: Math.max(...creates) };
       probes[checkpoint] = atLive;
       console.log(`${String(live).padStart(5)} live: createRuntime median ${atLive.median.toFixed(1)} ms (probe, ${PROBES} one at a time), runc create of the last ${PARALLEL * 5} ${median(batches.slice(-5).flatMap((batch) => batch.creates)).toFixed(1)} ms; ${((now() - began) / 1000).toFixed(0)} s`);
     }
