@@ -16,7 +16,7 @@ import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecor
 import type { HelperFile } from '../sys/helper.js';
 import { announceAddresses } from '../net/announce.js';
 import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
-import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
+import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, newClientToken, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
 import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
@@ -64,6 +64,11 @@ interface Entry {
   refusedLease: string | undefined;
   /** Why the last lease could not be applied inside the namespace: the lease timeout's reason. */
   applyFailure: string | undefined;
+  /**
+   * A client being started: its token, and when it is known to run. A fast client can bind before
+   * that (10 creates at once on 2 cores): its events wait for it instead of being dropped.
+   */
+  starting: { token: string; started: Promise<void> } | undefined;
 }
 
 /** What a teardown achieved: poststop reports it as it is. */
@@ -391,7 +396,8 @@ export class Supervisor {
   /** An event file from a client: read by the driver of the container's client, then applied in order. */
   handleEvent(spooled: SpooledEvent): void {
     const entry = this.entries.get(spooled.containerId);
-    if (entry === undefined || entry.releasing || entry.record.client?.token !== spooled.token) return;
+    const starting = entry?.starting;
+    if (entry === undefined || entry.releasing || spooled.token !== (starting?.token ?? entry.record.client?.token)) return;
     const parsed = entry.driver.parseEvent(spooled.env);
     if (parsed === null) return; // an event with nothing to apply
     if (parsed === undefined) {
@@ -400,6 +406,7 @@ export class Supervisor {
     }
     const event: ClientEvent = { ...parsed, containerId: spooled.containerId, token: spooled.token };
     entry.events = entry.events
+      .then(() => starting?.started)
       .then(() => this.applyEvent(entry, event))
       .catch((error: unknown) => this.log.error({ id: event.containerId, event: event.event, err: error }, 'lease event failed'));
   }
@@ -407,7 +414,8 @@ export class Supervisor {
   private async applyEvent(entry: Entry, event: ClientEvent): Promise<void> {
     const { record } = entry;
     const clientPid = record.client?.pid;
-    if (entry.releasing || clientPid === undefined) return;
+    // Checked again: an event that waited for its client's start belongs to it only if the start succeeded.
+    if (entry.releasing || clientPid === undefined || record.client?.token !== event.token) return;
     if (event.event === 'deconfig') {
       if (!entry.clientBound || record.lease === null) return;
       await this.inContainer(entry, clientPid, deconfigCommands(record.interface));
@@ -518,6 +526,7 @@ export class Supervisor {
       clientLogOffset: 0,
       refusedLease: undefined,
       applyFailure: undefined,
+      starting: undefined,
     };
   }
 
@@ -551,18 +560,29 @@ export class Supervisor {
   private async startClientFor(entry: Entry): Promise<void> {
     const { record } = entry;
     entry.clientLogOffset = fileSize(clientLogPath(this.paths, record.id));
-    const client = await startClient(this.paths, entry.driver, { ...this.clientTarget(entry), netnsPid: record.container.pid });
-    if (entry.stopping !== undefined) {
-      await stopClient(this.paths, entry.driver, client, this.clientTarget(entry)); // torn down while it started: it must not outlive the entry
-      return;
+    const token = newClientToken();
+    let markStarted = (): void => undefined;
+    entry.starting = { token, started: new Promise<void>((resolve) => (markStarted = resolve)) };
+    let client: ClientHandle;
+    try {
+      client = await startClient(this.paths, entry.driver, { ...this.clientTarget(entry), netnsPid: record.container.pid }, token);
+      if (entry.stopping !== undefined) {
+        await stopClient(this.paths, entry.driver, client, this.clientTarget(entry)); // torn down while it started: it must not outlive the entry
+        return;
+      }
+      entry.client = client;
+      entry.clientBound = false;
+      record.client = { ...client.identity, token: client.token };
+      this.persist(entry);
+    } finally {
+      // The events that came before this point run now, against the record as the start left it.
+      if (entry.starting?.token === token) entry.starting = undefined;
+      markStarted();
     }
-    entry.client = client;
-    entry.clientBound = false;
-    record.client = { ...client.identity, token: client.token };
-    this.persist(entry);
     this.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
     void client.exited.then(() => this.onClientExit(entry, client));
   }
+
 
   /** Neighbours holding a stale MAC for these addresses learn ours; a failure costs only that. */
   private async announce(entry: Entry, addresses: readonly string[]): Promise<void> {
@@ -604,6 +624,7 @@ export class Supervisor {
   }
 
   private waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal): Promise<boolean> {
+    if (entry.clientBound) return Promise.resolve(true); // bound already: its event came first
     return new Promise((resolve) => {
       const finish = (bound: boolean): void => {
         clearTimeout(timer);
