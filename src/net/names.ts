@@ -12,10 +12,10 @@ export function isValidInterfaceName(name: string): boolean {
 /** Prefix of every host-side veth ipper makes; garbage collection relies on it. */
 export const HOST_VETH_PREFIX = 'ipr';
 /** A host veth name as hostVethName makes it. */
-export const HOST_VETH_NAME = /^ipr[0-9a-f]{12}$/;
+export const HOST_VETH_NAME = new RegExp(`^${HOST_VETH_PREFIX}[0-9a-f]{12}$`);
 
 /**
- * Host end of a container's veth: "ipr" + 12 hex digits of sha256(id). Deterministic, so poststop
+ * Host end of a container's veth: HOST_VETH_PREFIX + 12 hex digits of sha256(id). Deterministic, so poststop
  * and garbage collection find it from the id alone; hashed, because ids sharing a long prefix
  * (web-1, web-2) must not collide in 15 bytes.
  */
