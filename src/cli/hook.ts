@@ -5,7 +5,7 @@ import { IpperError } from '../errors.js';
 import type { HookLog } from '../log/deferred.js';
 import { resolvTargetFromBundle, type ResolvTarget } from '../net/resolv.js';
 import { parseOciState, resolveStage, type OciState } from '../oci/state.js';
-import { recordExists } from '../store/records.js';
+import { containerHasRecords } from '../store/records.js';
 import { readStdin } from '../sys/stdin.js';
 import { SUPERVISOR_START_MS, requestSupervisor } from '../supervisor/connect.js';
 import { teardownWithoutSupervisor } from '../supervisor/fallback.js';
@@ -79,7 +79,7 @@ function bundleHostname(spec: BundleSpec | undefined): string | undefined {
 async function poststop(state: OciState, context: HookContext): Promise<void> {
   const { config, log } = context;
   // An unreadable record still means "ours": the supervisor knows the container, or GC reports it.
-  if (!recordExists(config.stateDir, state.id)) return; // never ours, or already gone
+  if (!containerHasRecords(config.stateDir, state.id)) return; // never ours, or already gone
   let reply;
   try {
     reply = await requestSupervisor({ op: 'detach', id: state.id }, connectOptions(config, context.configPath, SUPERVISOR_START_MS + 5000));

@@ -34,6 +34,24 @@ export function parseVethAlias(alias: string | undefined): { instance: string; n
   return { instance: match[1]!, netnsInode: Number(match[2]) };
 }
 
+/**
+ * The container's interface number `index` (0: the configured one): "eth0" → "eth1", "eth2", ...;
+ * a name without a trailing number gets one ("lan" → "lan1"). Undefined when it would not be a
+ * valid interface name (too long).
+ */
+export function nthInterface(first: string, index: number): string | undefined {
+  if (index === 0) return first;
+  const match = /^(.*?)(\d+)$/.exec(first);
+  const name = match === null ? `${first}${index}` : `${match[1]!}${Number(match[2]) + index}`;
+  return isValidInterfaceName(name) ? name : undefined;
+}
+
+/** An extra interface's DHCP hostname: its own DNS name, "<hostname>-<interface>", kept a DNS label. */
+export function extraInterfaceHostname(hostname: string, iface: string): string {
+  const suffix = `-${iface.replace(/[^A-Za-z0-9-]/g, '-')}`.slice(0, 16);
+  return `${hostname.slice(0, 63 - suffix.length).replace(/-+$/, '')}${suffix}`.replace(/-+$/, '');
+}
+
 /** The container's short id, as Docker and Podman print it. */
 export function shortId(containerId: string): string {
   return containerId.slice(0, 12);

@@ -1,6 +1,6 @@
 // Taking over what an earlier supervisor left (after its restart or crash): every record on disk
 // becomes an entry again; a live client is adopted, a dead one restarted, a gone container reaped.
-import { listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
+import { listRecords, recordKey, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
 import { adoptClient } from './clients.js';
 import { onClientExit, startClientFor } from './client-keeper.js';
@@ -24,11 +24,12 @@ export async function adopt(context: SupervisorContext): Promise<void> {
     }
   }
   for (const record of records) {
-    if (entries.has(record.id) || entries.isReserved(record.id)) continue;
+    const key = recordKey(record);
+    if (entries.has(key) || entries.isReserved(key)) continue;
     try {
       await adoptRecord(context, record);
     } catch (error) {
-      log.error({ id: record.id, err: error }, 'record not adopted; garbage collection will retry');
+      log.error({ id: key, err: error }, 'record not adopted; garbage collection will retry');
     }
   }
 }
@@ -46,12 +47,12 @@ async function adoptRecord(context: SupervisorContext, record: ContainerRecord):
     await context.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
   } else if (entry.client === undefined && ipv4ModeOf(record) === 'dhcp') {
     await startClientFor(context, entry).catch((error: unknown) => {
-      context.log.error({ id: record.id, err: error }, 'DHCP client not started at adoption; retrying');
+      context.log.error({ id: entry.key, err: error }, 'DHCP client not started at adoption; retrying');
       onClientExit(context, entry, undefined);
     });
   } else if (entry.client === undefined) {
     advance(entry, { type: 'client-not-needed' }); // [dual stack] IPv4 off: IPv6 alone, no client to keep
   } else {
-    context.log.info({ id: record.id, clientPid: record.client?.pid }, 'client adopted');
+    context.log.info({ id: entry.key, clientPid: record.client?.pid }, 'client adopted');
   }
 }

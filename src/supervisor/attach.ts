@@ -7,7 +7,7 @@ import { createVeth, deleteLink, type VethSpec } from '../net/links.js';
 import { deriveMac, generateUniqueMac } from '../net/mac.js';
 import { hostVethName, vethAlias } from '../net/names.js';
 import { openContainerNetns } from '../net/netns.js';
-import type { ContainerRecord } from '../store/records.js';
+import { recordKey, type ContainerRecord } from '../store/records.js';
 import { isAlive, readStartTime } from '../sys/proc.js';
 import { startClientFor, waitForLease } from './client-keeper.js';
 import { persist, type SupervisorContext } from './context.js';
@@ -19,21 +19,31 @@ import type { AttachRequest } from './protocol.js';
 
 /** Creates the container's network and waits for its lease; undoes every step on failure. */
 export function attach(context: SupervisorContext, request: AttachRequest, abort: AbortSignal): Promise<ContainerRecord> {
-  // Two attaches for one id must never interleave: the second would replace the first's veth.
+  const key = keyOf(request);
+  // Two attaches for one key must never interleave: the second would replace the first's veth.
   return context.entries.withReserved(
-    request.id,
-    () => new IpperError('ALREADY_ATTACHED', `container "${request.id}" is being attached already`),
-    () => attachReserved(context, request, abort),
+    key,
+    () => new IpperError('ALREADY_ATTACHED', `${describe(request)} is being attached already`),
+    () => attachReserved(context, request, key, abort),
   );
 }
 
-async function attachReserved(context: SupervisorContext, request: AttachRequest, abort: AbortSignal): Promise<ContainerRecord> {
+/** The container's first interface is known by its id; an extra one by "<id>@<interface>". */
+function keyOf(request: AttachRequest): string {
+  return recordKey({ id: request.id, interface: request.interface, ...(request.extra === true && { extra: true }) });
+}
+
+function describe(request: AttachRequest): string {
+  return request.extra === true ? `interface "${request.interface}" of container "${request.id}"` : `container "${request.id}"`;
+}
+
+async function attachReserved(context: SupervisorContext, request: AttachRequest, key: string, abort: AbortSignal): Promise<ContainerRecord> {
   const { entries, log } = context;
   const began = performance.now();
-  const step = (name: string): void => log.debug({ id: request.id, step: name, ms: Math.round(performance.now() - began) }, 'attach step');
-  const existing = entries.get(request.id);
+  const step = (name: string): void => log.debug({ id: key, step: name, ms: Math.round(performance.now() - began) }, 'attach step');
+  const existing = entries.get(key);
   if (existing !== undefined) {
-    if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
+    if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `${describe(request)} already has a network from ipper`);
     await context.teardown(existing, 'a new incarnation replaces it');
   }
   checkModes(request); // [dual stack]
@@ -43,12 +53,12 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
   const bridge = await context.bridges.info(request.bridge);
   if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
   // From here to entries.add nothing awaits: choosing the MAC and reserving it are one step.
-  if (entries.has(request.id)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
+  if (entries.has(key)) throw new IpperError('ALREADY_ATTACHED', `${describe(request)} already has a network from ipper`);
   const taken = new Set(entries.values().map((entry) => entry.record.mac));
   taken.add(bridge.mac);
   const mac = chooseMac(request, taken, context.hostAddress ?? bridge.ipv4);
   step('checked');
-  const record = newRecord(request, mac);
+  const record = newRecord(request, key, mac);
   const entry = entries.add(record, 'attaching');
   try {
     persist(context, entry);
@@ -63,7 +73,7 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
     } finally {
       netns.close();
     }
-    log.info({ id: request.id, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
+    log.info({ id: key, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
     await context.portFilter.allow(record);
     abort.throwIfAborted();
     // [dual stack] the SLAAC address is awaited while the IPv4 lease is; v6-only runs no DHCPv4 client.
@@ -86,7 +96,7 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
       if (request.onLeaseTimeout === 'fail') {
         throw new IpperError('LEASE_TIMEOUT', `no DHCP lease within ${request.leaseTimeoutMs} ms: ${reason}`);
       }
-      log.warn({ id: request.id, reason }, 'no lease yet; container starts, client keeps trying');
+      log.warn({ id: key, reason }, 'no lease yet; container starts, client keeps trying');
     }
     record.phase = 'active';
     persist(context, entry);
@@ -94,20 +104,20 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
     return record;
   } catch (error) {
     const failure = abort.aborted ? new IpperError('ABORTED', 'the hook went away before the network was ready') : toIpperError(error);
-    log.warn({ id: request.id, err: failure }, 'attach failed; undoing');
+    log.warn({ id: key, err: failure }, 'attach failed; undoing');
     await context.teardown(entry, 'attach failed');
     throw failure;
   }
 }
 
-function newRecord(request: AttachRequest, mac: string): ContainerRecord {
+function newRecord(request: AttachRequest, key: string, mac: string): ContainerRecord {
   return {
     version: 1,
     id: request.id,
     hostname: request.hostname,
     bridge: request.bridge,
     interface: request.interface,
-    hostVeth: hostVethName(request.id),
+    hostVeth: hostVethName(key),
     mac,
     container: { pid: request.pid, startTime: request.pidStartTime },
     netnsInode: request.netnsInode,
@@ -120,6 +130,7 @@ function newRecord(request: AttachRequest, mac: string): ContainerRecord {
     ...(request.ipv4Mode !== undefined && { ipv4Mode: request.ipv4Mode }),
     ...(request.ipv6Mode !== undefined && { ipv6Mode: request.ipv6Mode }),
     ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
+    ...(request.extra === true && { extra: true }),
   };
 }
 

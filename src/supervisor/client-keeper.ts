@@ -12,7 +12,7 @@ const RESTART_MAX_MS = 60_000;
 /** Starts a client in the container's own namespace, entered by the container's pid (never a dead client's). */
 export async function startClientFor(context: SupervisorContext, entry: Entry): Promise<void> {
   const { record } = entry;
-  entry.clientLogOffset = fileSize(clientLogPath(context.paths, record.id));
+  entry.clientLogOffset = fileSize(clientLogPath(context.paths, entry.key));
   const client = await startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netnsPid: record.container.pid });
   if (isTearingDown(entry.state)) {
     await stopClient(context.paths, entry.driver, client, clientTarget(context, entry)); // torn down while it started: it must not outlive the entry
@@ -22,7 +22,7 @@ export async function startClientFor(context: SupervisorContext, entry: Entry): 
   entry.client = client;
   record.client = { ...client.identity, token: client.token };
   persist(context, entry);
-  context.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
+  context.log.info({ id: entry.key, clientPid: client.identity.pid }, 'DHCP client started');
   void client.exited.then(() => onClientExit(context, entry, client));
 }
 
@@ -43,7 +43,7 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
   const delay = entry.restartDelayMs;
   context.clientRestarts += 1;
   entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
-  context.log.warn({ id: entry.record.id, delayMs: delay }, 'DHCP client exited; restarting');
+  context.log.warn({ id: entry.key, delayMs: delay }, 'DHCP client exited; restarting');
   entry.restartTimer = setTimeout(() => {
     entry.restartTimer = undefined;
     if (isTearingDown(entry.state)) return;
@@ -52,7 +52,7 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
       return;
     }
     startClientFor(context, entry).catch((error: unknown) => {
-      context.log.error({ id: entry.record.id, err: error }, 'DHCP client restart failed');
+      context.log.error({ id: entry.key, err: error }, 'DHCP client restart failed');
       onClientExit(context, entry, undefined);
     });
   }, delay);
@@ -82,7 +82,7 @@ export function waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal
 /** What the current client printed since it started. */
 export function clientLogSince(context: SupervisorContext, entry: Entry): string {
   try {
-    return readFileSync(clientLogPath(context.paths, entry.record.id), 'utf8').slice(entry.clientLogOffset);
+    return readFileSync(clientLogPath(context.paths, entry.key), 'utf8').slice(entry.clientLogOffset);
   } catch {
     return ''; // no log: the client never started
   }

@@ -44,10 +44,10 @@ export function persist(context: SupervisorContext, entry: Entry): void {
   writeRecord(context.paths.stateDir, entry.record);
 }
 
-/** Who the entry's client is for: enough to start it, and to release with the same files. */
+/** Who the entry's client is for (by the entry's key): enough to start it, and to release with the same files. */
 export function clientTarget(context: SupervisorContext, entry: Entry): ReleaseTarget & { netnsInode: number } {
   const { record } = entry;
-  return { containerId: record.id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: context.helper.ensure() };
+  return { containerId: entry.key, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: context.helper.ensure() };
 }
 
 /** Bridge facts change rarely; a burst of creates asks `ip` once. */

@@ -12,15 +12,22 @@ import { tearDownNetwork } from './teardown.js';
 /** How long a teardown lets a client finish a DHCPREQUEST already sent. */
 const REQUEST_GRACE_MS = 2000;
 
-/** poststop: release and remove, unless the recorded container still runs (a newer incarnation). */
-export function detach(context: SupervisorContext, id: string): Promise<TeardownOutcome> {
-  const entry = context.entries.get(id);
-  if (entry === undefined) return Promise.resolve({ released: true, removed: true });
-  if (!isTearingDown(entry.state) && entry.record.phase === 'active' && isAlive(entry.record.container)) {
-    context.log.info({ id }, 'poststop for a container that still runs: kept (late poststop of an earlier incarnation)');
+/**
+ * poststop: release and remove every interface of the container, unless the recorded container
+ * still runs (a newer incarnation). force: the hook undoes its own create (one of several
+ * interfaces failed), so the running container loses them all.
+ */
+export async function detach(context: SupervisorContext, id: string, force = false): Promise<TeardownOutcome> {
+  const outcomes = await Promise.all(context.entries.ofContainer(id).map((entry) => detachOne(context, entry, force)));
+  return { released: outcomes.every((outcome) => outcome.released), removed: outcomes.every((outcome) => outcome.removed) };
+}
+
+function detachOne(context: SupervisorContext, entry: Entry, force: boolean): Promise<TeardownOutcome> {
+  if (!force && !isTearingDown(entry.state) && entry.record.phase === 'active' && isAlive(entry.record.container)) {
+    context.log.info({ id: entry.key }, 'poststop for a container that still runs: kept (late poststop of an earlier incarnation)');
     return Promise.resolve({ released: true, removed: true }); // nothing of that incarnation is left to remove
   }
-  return teardown(context, entry, 'poststop');
+  return teardown(context, entry, force ? 'create undone' : 'poststop');
 }
 
 /** Stops the client (it releases the lease while the link still exists), then removes the rest; once per entry. */
@@ -63,7 +70,7 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
       driver: entry.driver,
       client: entry.client,
       target: clientTarget(context, entry),
-      forgetPort: () => context.portFilter.forget(record, record.id),
+      forgetPort: () => context.portFilter.forget(record, entry.key),
       afterStop: (outcome) => {
         if (outcome !== undefined) released = releaseSent(context, entry, outcome, clientBound);
         if (released && record.lease !== null) {
@@ -72,14 +79,14 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
           writeRecord(paths.stateDir, record);
         }
         if (ip !== undefined) context.observer.leaseEvent(released ? 'released' : 'not-released');
-        if (!released) log.error({ id: record.id, reason, ip, leaseEvent: 'not-released' }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
-        log.debug({ id: record.id, ms: Math.round(performance.now() - began) }, 'client stopped');
+        if (!released) log.error({ id: entry.key, reason, ip, leaseEvent: 'not-released' }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
+        log.debug({ id: entry.key, ms: Math.round(performance.now() - began) }, 'client stopped');
       },
     });
-    log.info({ id: record.id, reason, ip, released, ...(ip !== undefined && released && { leaseEvent: 'released' }) }, 'container network removed');
+    log.info({ id: entry.key, reason, ip, released, ...(ip !== undefined && released && { leaseEvent: 'released' }) }, 'container network removed');
     return { released, removed: true };
   } catch (error) {
-    log.error({ id: record.id, reason, err: error }, 'teardown incomplete; garbage collection will retry');
+    log.error({ id: entry.key, reason, err: error }, 'teardown incomplete; garbage collection will retry');
     return { released, removed: false };
   } finally {
     context.entries.remove(entry);

@@ -3,7 +3,7 @@
 // map is the host's lock for MACs and ids.
 import type { DhcpDriver } from '../dhcp/driver.js';
 import { driverOfRecord } from '../dhcp/drivers.js';
-import type { ContainerRecord } from '../store/records.js';
+import { recordKey, type ContainerRecord } from '../store/records.js';
 import type { ClientHandle } from './clients.js';
 import { transition, type LeaseWaitOutcome, type LifecycleEvent, type LifecycleState } from './lifecycle.js';
 
@@ -17,7 +17,10 @@ export interface TeardownOutcome {
   removed: boolean;
 }
 
+/** One interface of a container (most containers have one). */
 export interface Entry {
+  /** recordKey: the container id, or "<id>@<interface>" for an extra interface. */
+  readonly key: string;
   record: ContainerRecord;
   /** Where this container is in its life; changed only through `advance`. */
   state: LifecycleState;
@@ -50,35 +53,44 @@ export function wakeLeaseWaiters(entry: Entry, outcome: LeaseWaitOutcome): void 
   for (const waiter of [...entry.leaseWaiters]) waiter(outcome);
 }
 
+/** Every entry by its key (recordKey). */
 export class Entries {
   private readonly byId = new Map<string, Entry>();
-  /** Ids whose attach has begun but holds no entry yet: a second attach for one is refused. */
+  /** Keys whose attach has begun but holds no entry yet: a second attach for one is refused. */
   private readonly reserved = new Set<string>();
 
   get size(): number {
     return this.byId.size;
   }
 
-  get(id: string): Entry | undefined {
-    return this.byId.get(id);
+  get(key: string): Entry | undefined {
+    return this.byId.get(key);
   }
 
-  has(id: string): boolean {
-    return this.byId.has(id);
+  has(key: string): boolean {
+    return this.byId.has(key);
   }
 
   values(): Entry[] {
     return [...this.byId.values()];
   }
 
-  /** Whether this is the entry the registry holds for its id (not a replaced or removed one). */
+  /** Every interface of one container: its first, then the extra ones by name. */
+  ofContainer(id: string): Entry[] {
+    return this.values()
+      .filter((entry) => entry.record.id === id)
+      .sort((a, b) => Number(a.record.extra === true) - Number(b.record.extra === true) || a.record.interface.localeCompare(b.record.interface));
+  }
+
+  /** Whether this is the entry the registry holds for its key (not a replaced or removed one). */
   holds(entry: Entry): boolean {
-    return this.byId.get(entry.record.id) === entry;
+    return this.byId.get(entry.key) === entry;
   }
 
   /** A new entry for the record, registered under its id. */
   add(record: ContainerRecord, state: 'attaching' | 'adopting'): Entry {
     const entry: Entry = {
+      key: recordKey(record),
       record,
       state,
       driver: driverOfRecord(record),
@@ -92,30 +104,30 @@ export class Entries {
       refusedLease: undefined,
       applyFailure: undefined,
     };
-    this.byId.set(record.id, entry);
+    this.byId.set(entry.key, entry);
     return entry;
   }
 
   remove(entry: Entry): void {
-    if (this.holds(entry)) this.byId.delete(entry.record.id);
+    if (this.holds(entry)) this.byId.delete(entry.key);
   }
 
-  isReserved(id: string): boolean {
-    return this.reserved.has(id);
+  isReserved(key: string): boolean {
+    return this.reserved.has(key);
   }
 
   reservedIds(): string[] {
     return [...this.reserved];
   }
 
-  /** Runs an attach with its id reserved: two attaches for one id must never interleave. */
-  async withReserved<T>(id: string, onBusy: () => Error, work: () => Promise<T>): Promise<T> {
-    if (this.reserved.has(id)) throw onBusy();
-    this.reserved.add(id);
+  /** Runs an attach with its key reserved: two attaches for one key must never interleave. */
+  async withReserved<T>(key: string, onBusy: () => Error, work: () => Promise<T>): Promise<T> {
+    if (this.reserved.has(key)) throw onBusy();
+    this.reserved.add(key);
     try {
       return await work();
     } finally {
-      this.reserved.delete(id);
+      this.reserved.delete(key);
     }
   }
 }

@@ -41,18 +41,18 @@ export class GcRunner {
       const veths = await listOwnVeths(context.instance);
       const own = listOwnProcesses(context.paths.eventsDir, context.paths.clientLogsDir, installedClientExecutables());
       const entries = context.entries.values();
-      // A client recognised by its directory is known by the id's file stem (the id itself unless very long).
-      const idOfStem = new Map(entries.map(({ record }) => [fileStem(record.id), record.id]));
+      // A client recognised by its directory is known by the key's file stem (the key itself unless very long).
+      const idOfStem = new Map(entries.map(({ key }) => [fileStem(key), key]));
       for (const client of own.clients) client.containerId = idOfStem.get(client.containerId) ?? client.containerId;
       const actions = planGc({
-        records: entries.map(({ record, client }) => ({
-          id: record.id,
+        records: entries.map(({ key, record, client }) => ({
+          id: key,
           hostVeth: record.hostVeth,
           phase: record.phase,
           containerAlive: isAlive(record.container),
           clientPid: client !== undefined && isAlive(client.identity) ? client.identity.pid : undefined,
         })),
-        busy: new Set([...context.entries.reservedIds(), ...entries.filter((entry) => isTearingDown(entry.state) || entry.record.phase === 'attaching').map((entry) => entry.record.id)]),
+        busy: new Set([...context.entries.reservedIds(), ...entries.filter((entry) => isTearingDown(entry.state) || entry.record.phase === 'attaching').map((entry) => entry.key)]),
         veths,
         clients: own.clients,
         containerRunsIn: containerProcessProbe(own.pids),

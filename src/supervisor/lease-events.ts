@@ -39,15 +39,15 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
     if (allows(entry.state, { type: 'lease-lost' })) advance(entry, { type: 'lease-lost' });
     persist(context, entry);
     observer.leaseEvent('lost');
-    log.info({ id: record.id, leaseEvent: 'lost' }, 'lease lost; address removed');
+    log.info({ id: entry.key, leaseEvent: 'lost' }, 'lease lost; address removed');
     return;
   }
   if (event.event === 'leasefail' || event.event === 'nak') {
-    log.warn({ id: record.id, event: event.event }, 'no lease');
+    log.warn({ id: entry.key, event: event.event }, 'no lease');
     return;
   }
   const parsed = parseLeaseFields(event.fields);
-  if (parsed.dropped.length > 0) log.warn({ id: record.id, dropped: parsed.dropped }, 'invalid DHCP values dropped');
+  if (parsed.dropped.length > 0) log.warn({ id: entry.key, dropped: parsed.dropped }, 'invalid DHCP values dropped');
   if (parsed.lease === undefined) {
     entry.refusedLease = parsed.dropped.join('; ');
     return;
@@ -55,7 +55,8 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   const previous = record.lease;
   // The server's MTU, but never above the bridge's: frames bigger than the port's would be dropped.
   const mtu = parsed.lease.mtu === undefined ? undefined : await mtuWithinBridge(context, parsed.lease.mtu, record.bridge);
-  await inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu));
+  // Only the container's first interface sets the default route.
+  await inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu, { defaultRoute: record.extra !== true }));
   const now = new Date().toISOString();
   const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
   // A fresh lease for the same address (a restarted client's bound) counts from now, like a renew.
@@ -72,7 +73,7 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   // One structured line per lease event: bound, renewed, or address-changed.
   const leaseEvent = previous === null ? 'bound' : sameAddress ? 'renewed' : 'address-changed';
   observer.leaseEvent(leaseEvent);
-  log.info({ id: record.id, leaseEvent, event: event.event, ip: lease.ip, previousIp: previous?.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
+  log.info({ id: entry.key, leaseEvent, event: event.event, ip: lease.ip, previousIp: previous?.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
   wakeLeaseWaiters(entry, 'bound');
   await context.portFilter.bindAddress(record, lease.ip); // after the waiters: the create does not wait for nft
 }

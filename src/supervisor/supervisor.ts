@@ -67,8 +67,9 @@ export class Supervisor {
     this.gc = new GcRunner(this.context);
   }
 
+  /** Containers with a network from ipper (one may have several interfaces). */
   get size(): number {
-    return this.context.entries.size;
+    return new Set(this.context.entries.values().map((entry) => entry.record.id)).size;
   }
 
   get clientRestarts(): number {
@@ -79,7 +80,7 @@ export class Supervisor {
   ports(): { id: string; hostVeth: string; bridge: string; mac: string; client: ProcessIdentity | undefined; renewSignal: NodeJS.Signals | undefined }[] {
     return this.context.entries.values()
       .filter((entry) => entry.record.phase === 'active' && !isTearingDown(entry.state))
-      .map(({ record, client, driver }) => ({ id: record.id, hostVeth: record.hostVeth, bridge: record.bridge, mac: record.mac, client: client?.identity, renewSignal: driver.renewSignal }));
+      .map(({ key, record, client, driver }) => ({ id: key, hostVeth: record.hostVeth, bridge: record.bridge, mac: record.mac, client: client?.identity, renewSignal: driver.renewSignal }));
   }
 
   /** Creates the container's network and waits for its lease; undoes every step on failure. */
@@ -87,9 +88,9 @@ export class Supervisor {
     return attach(this.context, request, abort);
   }
 
-  /** poststop: release and remove, unless the recorded container still runs (a newer incarnation). */
-  detach(id: string): Promise<TeardownOutcome> {
-    return detach(this.context, id);
+  /** poststop: release and remove every interface, unless the recorded container still runs (a newer incarnation); see detach.ts. */
+  detach(id: string, force = false): Promise<TeardownOutcome> {
+    return detach(this.context, id, force);
   }
 
   /** Each container's lease facts, for the metrics' leases-by-state. */

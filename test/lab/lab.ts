@@ -278,6 +278,8 @@ export function describeSecondLan(lab: Lab, bridge: string, subnet: string): Lab
 
 export function ensureSecondLan(lab: Lab, bridge: string, subnet: string): Lab {
   const lan = describeSecondLan(lab, bridge, subnet);
+  // A namespace a crashed run left would hold a lan0 already.
+  if (!isServerRunning(lan) && namespaces().includes(lan.dhcpNs)) sh(IP, ['netns', 'del', lan.dhcpNs]);
   mkdirSync(lan.dir, { recursive: true });
   ensureBridge(lan);
   ensureMachine(lan, lan.dhcpNs, `labd-${bridge}`.slice(0, 15), lan.serverAddress, lan.serverAddress6, false);

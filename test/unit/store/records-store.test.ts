@@ -2,7 +2,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  containersDir, fileStem, listRecords, readRecord, recordExists, recordPath, removeRecord, setAsideRecord, writeRecord, type ContainerRecord,
+  containerHasRecords, containerIdOfKey, containersDir, fileStem, listRecords, readRecord, recordExists, recordKey, recordKeysOf, recordPath, removeRecord, setAsideRecord, writeRecord, type ContainerRecord,
 } from '../../../src/store/records.js';
 
 function record(id: string, fields: Partial<ContainerRecord> = {}): ContainerRecord {
@@ -80,5 +80,41 @@ describe('the records store', () => {
     expect(aside).toBe(`${path}.unreadable-2026-01-02T030405678Z`);
     expect(readFileSync(aside, 'utf8')).toBe('{not json');
     expect(listRecords(stateDir).unreadable).toEqual([]);
+  });
+});
+
+describe('a container with more than one interface', () => {
+  const eth1 = (id: string): ContainerRecord => record(id, { interface: 'eth1', extra: true, hostVeth: 'ipr0123456789ac' });
+
+  it('keys the first interface by the id and each extra one by "<id>@<interface>"', () => {
+    expect(recordKey(record('c1'))).toBe('c1');
+    expect(recordKey(eth1('c1'))).toBe('c1@eth1');
+    expect(containerIdOfKey('c1@eth1')).toBe('c1');
+    expect(containerIdOfKey('c1')).toBe('c1');
+  });
+
+  it('keeps each interface in its own file and finds them all by the container id, readable or not', () => {
+    writeRecord(stateDir, record('c1'));
+    writeRecord(stateDir, eth1('c1'));
+    writeRecord(stateDir, record('c10')); // shares a prefix, not the container
+    writeFileSync(recordPath(stateDir, 'c1@eth2'), '{not json');
+    expect(readdirSync(containersDir(stateDir)).sort()).toEqual(['c1.json', 'c10.json', 'c1@eth1.json', 'c1@eth2.json']);
+    expect(readRecord(stateDir, 'c1@eth1')).toEqual(eth1('c1'));
+    expect(recordKeysOf(stateDir, 'c1').sort()).toEqual(['c1', 'c1@eth1', 'c1@eth2']);
+    expect(recordKeysOf(stateDir, 'c10')).toEqual(['c10']);
+    removeRecord(stateDir, 'c1');
+    expect(containerHasRecords(stateDir, 'c1')).toBe(true); // its extra interfaces are still there
+    removeRecord(stateDir, 'c1@eth1');
+    removeRecord(stateDir, 'c1@eth2');
+    expect(containerHasRecords(stateDir, 'c1')).toBe(false);
+    expect(recordKeysOf(stateDir, 'c1')).toEqual([]);
+  });
+
+  it('names a long id\'s extra interface by the id\'s hash and the interface', () => {
+    const long = 'b'.repeat(300);
+    writeRecord(stateDir, eth1(long));
+    expect(readdirSync(containersDir(stateDir))).toEqual([`${fileStem(long)}@eth1.json`]);
+    expect(recordKeysOf(stateDir, long)).toEqual([`${long}@eth1`]);
+    expect(readRecord(stateDir, `${long}@eth1`)?.id).toBe(long);
   });
 });
