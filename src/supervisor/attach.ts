@@ -14,6 +14,7 @@ import { persist, type SupervisorContext } from './context.js';
 import { checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
 import { advance } from './entries.js';
 import { diagnoseNoLease } from './lease-diagnosis.js';
+import { announce } from './lease-events.js';
 import { isTearingDown, type LeaseWaitOutcome } from './lifecycle.js';
 import type { AttachRequest } from './protocol.js';
 
@@ -89,6 +90,7 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
     }
     await ipv6Ready;
     step('ipv6 ready');
+    void announce(context, entry, (record.ipv6?.addresses ?? []).map((address) => address.address));
     abort.throwIfAborted();
     if (lease === 'torn-down' || isTearingDown(entry.state)) throw new IpperError('ABORTED', 'the container was removed while its network was being made');
     if (lease !== 'bound') {

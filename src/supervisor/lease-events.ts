@@ -3,6 +3,7 @@
 import { deconfigCommands, leaseCommands } from '../dhcp/apply.js';
 import type { ClientEvent, SpooledEvent } from '../dhcp/driver.js';
 import { parseLeaseFields, type Lease } from '../dhcp/lease.js';
+import { announceAddresses } from '../net/announce.js';
 import { ipBatchInNetns } from '../net/links.js';
 import { withContainerNetns } from '../net/netns.js';
 import { resetRestartDelay } from './client-keeper.js';
@@ -76,6 +77,14 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   log.info({ id: entry.key, leaseEvent, event: event.event, ip: lease.ip, previousIp: previous?.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
   wakeLeaseWaiters(entry, 'bound');
   await context.portFilter.bindAddress(record, lease.ip); // after the waiters: the create does not wait for nft
+  if (!sameAddress) await announce(context, entry, [lease.ip]); // after the filter knows the new address
+}
+
+/** Neighbours holding a stale MAC for these addresses learn ours; a failure costs only that. */
+export async function announce(context: SupervisorContext, entry: Entry, addresses: readonly string[]): Promise<void> {
+  const { record } = entry;
+  await announceAddresses(context.helper.ensure(), { pid: record.container.pid, netnsInode: record.netnsInode, interface: record.interface, addresses })
+    .catch((error: unknown) => context.log.warn({ id: entry.key, addresses, err: error }, 'address not announced'));
 }
 
 /**
