@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverLeases, startServer, stopServer, type Lab } from '../lab/lab.js';
-import { createWorld, type TestWorld } from '../helpers/env.js';
+import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { IPPER, clientsOf, filesIn, holdersOf, isPidAlive, linkNames } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
@@ -60,6 +60,7 @@ function newContainer(annotations: Record<string, string>): { id: string; pid: n
   return { id, pid: state.pid };
 }
 
+/** The server logged the release and dropped the lease (polled: the server handles the packet on its own time). */
 function released(lab: Lab, ip: string): boolean {
   return readFileSync(lab.serverLog, 'utf8').includes(`DHCPRELEASE(lan0) ${ip} `) && !serverLeases(lab).some((lease) => lease.ip === ip);
 }
@@ -121,8 +122,8 @@ describe('ipper.bridge naming two bridges', () => {
     const netnsInode = statSync(`/proc/${container.pid}/ns/net`).ino;
     const clients = json.Interfaces.map((entry) => Number(entry.DHCP_PID));
     runc.remove(container.id);
-    expect(released(world.lab, ips.eth0)).toBe(true);
-    expect(released(lan2, ips.eth1)).toBe(true);
+    await expect.poll(() => released(world.lab, ips.eth0)).toBe(true);
+    await expect.poll(() => released(lan2, ips.eth1)).toBe(true);
     for (const entry of json.Interfaces) expect(linkNames(world.lab.hostNs)).not.toContain(entry.HostInterface);
     for (const pid of clients) expect(isPidAlive(pid)).toBe(false);
     expect(holdersOf(netnsInode)).toEqual([]);
@@ -131,7 +132,7 @@ describe('ipper.bridge naming two bridges', () => {
 });
 
 describe('ipper attach -i', () => {
-  it('adds eth1 on the second bridge to a running container: its own lease, eth0 keeps the default route; poststop removes both', () => {
+  it('adds eth1 on the second bridge to a running container: its own lease, eth0 keeps the default route; poststop removes both', async () => {
     const container = newContainer({});
     const before = view(container.pid);
     expect(Object.keys(before.addresses)).toEqual(['eth0']);
@@ -153,9 +154,51 @@ describe('ipper attach -i', () => {
     expect(again.stderr).toMatch(/^ipper: .*"eth1".* \[[A-Z_]+\]\n$/);
     expect(view(container.pid).addresses['eth1']).toEqual([eth1]);
     runc.remove(container.id);
-    expect(released(world.lab, before.addresses['eth0']![0]!)).toBe(true);
-    expect(released(lan2, eth1!)).toBe(true);
+    await expect.poll(() => released(world.lab, before.addresses['eth0']![0]!)).toBe(true);
+    await expect.poll(() => released(lan2, eth1!)).toBe(true);
     expectHostClean();
+  });
+});
+
+describe('a supervisor restart and a poststop without a supervisor', () => {
+  it('a new supervisor adopts both clients (no restart, no duplicate), and their eth1 renewal reaches it', async () => {
+    const container = newContainer({ 'ipper.bridge': `${world.lab.bridge},${lan2.bridge}` });
+    const before = inspect(container.id).Interfaces;
+    const clients = before.map((entry) => Number(entry.DHCP_PID));
+    process.kill(Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8')), 'SIGKILL');
+    expect(ipper(['gc']).status).toBe(0); // a new supervisor adopts what the records name
+    expect(ipper(['gc', '--dry-run']).stdout).toBe(''); // nothing unexplained, no duplicate client
+    expect(clientsOf(world.stateDir)).toEqual([...clients].sort((a, b) => a - b));
+    expect(inspect(container.id).Interfaces.map((entry) => [entry.Interface, entry.IPAddress, entry.DHCP_PID])).toEqual(before.map((entry) => [entry.Interface, entry.IPAddress, entry.DHCP_PID]));
+    const record = (): { lease: { renewedAt?: string } | null } => JSON.parse(readFileSync(`${world.stateDir}/containers/${container.id}@eth1.json`, 'utf8'));
+    const renewedAt = record().lease?.renewedAt;
+    await expect.poll(() => record().lease?.renewedAt, { timeout: askToRenew(clients[1]!) }).not.toBe(renewedAt);
+    runc.remove(container.id);
+    await expect.poll(() => released(world.lab, before[0]!.IPAddress)).toBe(true);
+    await expect.poll(() => released(lan2, before[1]!.IPAddress)).toBe(true);
+    expectHostClean();
+  });
+
+  it('no supervisor answering at poststop: the hook releases and removes both interfaces itself, from the records', async () => {
+    const container = new FakeContainer(world.lab);
+    await container.ready();
+    const created = runHook(world.lab, world.configPath, 'createRuntime', ociState({ id: 'direct', pid: container.pid, annotations: { 'ipper.bridge': `${world.lab.bridge},${lan2.bridge}` } }));
+    expect(created.stderr).toBe('');
+    expect(created.status).toBe(0);
+    const seen = view(container.pid);
+    const supervisor = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8'));
+    process.kill(supervisor, 'SIGSTOP'); // its socket takes the request and never answers
+    try {
+      container.stop();
+      const result = runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'direct', status: 'stopped' }));
+      expect(result).toMatchObject({ status: 0, stderr: '' });
+      await expect.poll(() => released(world.lab, seen.addresses['eth0']![0]!)).toBe(true);
+      await expect.poll(() => released(lan2, seen.addresses['eth1']![0]!)).toBe(true);
+      expectHostClean();
+    } finally {
+      process.kill(supervisor, 'SIGCONT');
+      await world.stopSupervisor();
+    }
   });
 });
 
@@ -165,13 +208,14 @@ describe('garbage collection', () => {
     await container.ready();
     const id = `gc-${randomBytes(4).toString('hex')}`;
     const created = runHook(world.lab, world.configPath, 'createRuntime', ociState({ id, pid: container.pid, annotations: { 'ipper.bridge': `${world.lab.bridge},${lan2.bridge}` } }));
-    expect(created).toMatchObject({ status: 0, stderr: '' });
+    expect(created.stderr).toBe('');
+    expect(created.status).toBe(0);
     const seen = view(container.pid);
     const [eth0, eth1] = [seen.addresses['eth0']![0]!, seen.addresses['eth1']![0]!];
     container.stop();
     expect(ipper(['gc']).status).toBe(0);
-    expect(released(world.lab, eth0)).toBe(true);
-    expect(released(lan2, eth1)).toBe(true);
+    await expect.poll(() => released(world.lab, eth0)).toBe(true);
+    await expect.poll(() => released(lan2, eth1)).toBe(true);
     expectHostClean();
   });
 });
