@@ -14,10 +14,6 @@
  *                              of its own where each dir is bind-mounted over its mountpoint:
  *                              dhcpcd's run and lease directories are fixed at build time, so
  *                              this is how each container's dhcpcd gets files of its own.
- *   ipper-helper --up <ifname> [net/ipv6/conf/<ifname>/<name>=<digits>]...
- *                              run inside a container's namespace (nsenter): sets those sysctls of
- *                              the interface, then brings it up. One process where a `sysctl` and
- *                              an `ip link set up` took two, on every container's start.
  *   ipper-helper --announce <interface> <address>...
  *                              run in the container's namespace after a lease is bound: a
  *                              gratuitous ARP (IPv4) or an unsolicited neighbour advertisement
@@ -137,57 +133,6 @@ static int exec_with_binds(int argc, char **argv) {
 	return 127;
 }
 
-/* Only the interface's own IPv6 settings, digits only: nothing else under /proc/sys is reachable. */
-static int write_interface_sysctl(const char *ifname, const char *setting) {
-	char prefix[64];
-	snprintf(prefix, sizeof prefix, "net/ipv6/conf/%s/", ifname);
-	size_t prefix_length = strlen(prefix);
-	if (strncmp(setting, prefix, prefix_length) != 0) return -1;
-	const char *name = setting + prefix_length;
-	const char *equals = strchr(name, '=');
-	if (equals == NULL || equals == name || equals[1] == '\0') return -1;
-	for (const char *c = name; c < equals; c++) if ((*c < 'a' || *c > 'z') && (*c < '0' || *c > '9') && *c != '_') return -1;
-	for (const char *c = equals + 1; *c != '\0'; c++) if (*c < '0' || *c > '9') return -1;
-	char path[128];
-	if (snprintf(path, sizeof path, "/proc/sys/%.*s", (int)(equals - setting), setting) >= (int)sizeof path) return -1;
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "ipper-helper: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	int failed = write_all(fd, equals + 1, strlen(equals + 1));
-	if (close(fd) != 0 || failed) {
-		fprintf(stderr, "ipper-helper: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
-static int bring_up(int argc, char **argv) {
-	const char *ifname = argv[2];
-	size_t length = strlen(ifname);
-	if (length == 0 || length >= IFNAMSIZ) return -1;
-	for (int i = 3; i < argc; i++) {
-		int status = write_interface_sysctl(ifname, argv[i]);
-		if (status != 0) return status;
-	}
-	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq request;
-	memset(&request, 0, sizeof request);
-	memcpy(request.ifr_name, ifname, length);
-	if (sock < 0 || ioctl(sock, SIOCGIFFLAGS, &request) != 0) {
-		fprintf(stderr, "ipper-helper: %s: %s\n", ifname, strerror(errno));
-		return 1;
-	}
-	request.ifr_flags |= IFF_UP;
-	if (ioctl(sock, SIOCSIFFLAGS, &request) != 0) {
-		fprintf(stderr, "ipper-helper: cannot bring %s up: %s\n", ifname, strerror(errno));
-		return 1;
-	}
-	close(sock);
-	return 0;
-}
-
 /* The interface's index and MAC; 0 when it has none. */
 static unsigned interface_of(const char *name, unsigned char mac[6]) {
 	unsigned index = if_nametoindex(name);
@@ -279,15 +224,11 @@ int main(int argc, char **argv) {
 	if (argc == 2 && strcmp(argv[1], "--peercred") == 0) return print_peer_credentials();
 	if (argc == 2 && argv[1][0] != '\0' && argv[1][0] != '-') return spool_event(argv[1]);
 	if (argc == 1) return spool_event(NULL);
-	if (argc > 2 && strcmp(argv[1], "--up") == 0) {
-		int status = bring_up(argc, argv);
-		if (status >= 0) return status;
-	}
 	if (argc > 3 && strcmp(argv[1], "--announce") == 0) return announce(argc, argv);
 	if (argc > 4 && strcmp(argv[1], "--bind") == 0) {
 		int status = exec_with_binds(argc, argv);
 		if (status >= 0) return status;
 	}
-	fputs("usage: ipper-helper [<udhcpc event>] | --peercred | --bind <dir> <mountpoint>... -- <program> [args] | --up <ifname> [<sysctl>=<digits>]... | --announce <interface> <address>...\n", stderr);
+	fputs("usage: ipper-helper [<udhcpc event>] | --peercred | --bind <dir> <mountpoint>... -- <program> [args] | --announce <interface> <address>...\n", stderr);
 	return 2;
 }

@@ -1,9 +1,19 @@
-// IPv6 inside a container's namespace: the kernel's addresses and router read back without
-// entering the namespace (/proc/<pid>/net is the view of that pid's namespace: a file read, no
-// process). The sysctls are set when the veth is made (links.ts createVeth, by ipper-helper).
+// IPv6 inside a container's namespace: the sysctls set when the veth is made, and the kernel's
+// addresses and router read back without entering the namespace (/proc/<pid>/net is the view of
+// that pid's namespace: a file read, no process).
 import { readFileSync } from 'node:fs';
+import type { Ipv6Mode } from '../config/schema.js';
+import { run } from '../sys/exec.js';
 import { readNetnsInode } from '../sys/proc.js';
-import { parseDefaultRouter, parseGlobalAddresses, type Ipv6Address } from './ipv6.js';
+import { toolPath } from '../sys/tools.js';
+import { ipv6Sysctls, parseDefaultRouter, parseGlobalAddresses, type Ipv6Address } from './ipv6.js';
+import { inNetns, type NetnsHandle } from './netns.js';
+
+/** One `sysctl` process inside the namespace, before the interface goes up. */
+export async function setIpv6Sysctls(netns: NetnsHandle, iface: string, mode: Exclude<Ipv6Mode, 'dhcpv6'>): Promise<void> {
+  const command = inNetns(netns, [toolPath('sysctl'), '-q', '-w', ...ipv6Sysctls(iface, mode)]);
+  await run(command.file, command.args);
+}
 
 export interface Ipv6State {
   addresses: Ipv6Address[];

@@ -4,7 +4,7 @@ import { run } from '../sys/exec.js';
 import { toolPath } from '../sys/tools.js';
 import { isValidInterfaceName } from './names.js';
 import type { Ipv6Mode } from '../config/schema.js';
-import { ipv6Sysctls } from './ipv6.js';
+import { setIpv6Sysctls } from './ipv6-netns.js';
 import { inNetns, type NetnsHandle } from './netns.js';
 
 export interface BridgeInfo {
@@ -68,8 +68,6 @@ export interface VethSpec {
   alias: string;
   /** The container end's IPv6 sysctls are set for this mode before it goes up (see net/ipv6.ts). */
   ipv6Mode?: Exclude<Ipv6Mode, 'dhcpv6'> | undefined;
-  /** ipper-helper, which sets those sysctls and raises the container end in one process. */
-  helper: string;
 }
 
 /**
@@ -84,10 +82,10 @@ export async function createVeth(spec: VethSpec): Promise<void> {
       `link add ${spec.hostVeth} mtu ${mtu} master ${spec.bridge} up type veth peer name ${spec.containerInterface} address ${spec.mac} mtu ${mtu} netns ${spec.netns.path}\n` +
       `link set dev ${spec.hostVeth} alias ${spec.alias}\n`,
   });
-  // The kernel refuses "up" for a peer at creation, so the container end is raised from inside,
-  // its IPv6 sysctls set first (its first router solicitation and addresses follow them).
-  const sysctls = spec.ipv6Mode === undefined ? [] : ipv6Sysctls(spec.containerInterface, spec.ipv6Mode);
-  const raise = inNetns(spec.netns, [spec.helper, '--up', spec.containerInterface, ...sysctls]);
+  // Before the link is up: its first router solicitation and addresses follow these settings.
+  if (spec.ipv6Mode !== undefined) await setIpv6Sysctls(spec.netns, spec.containerInterface, spec.ipv6Mode);
+  // The kernel refuses "up" for a peer at creation, so the container end is raised from inside.
+  const raise = inNetns(spec.netns, [toolPath('ip'), 'link', 'set', spec.containerInterface, 'up']);
   await run(raise.file, raise.args);
 }
 

@@ -72,7 +72,7 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
     try {
       await createVethReplacingLeftover(context, {
         hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, netns, containerInterface: request.interface, mac, alias: vethAlias(context.instance, request.netnsInode),
-        ipv6Mode: vethIpv6Mode(record), helper: context.helper.ensure(),
+        ipv6Mode: vethIpv6Mode(record),
       });
     } finally {
       netns.close();
