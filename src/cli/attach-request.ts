@@ -1,12 +1,13 @@
 // What createRuntime and `ipper attach` share: check the target, then ask the supervisor.
 import { readFileSync } from 'node:fs';
-import { resolveAddressModes, resolveContainerSettings } from '../config/annotations.js';
+import { resolveAddressModes, resolveClientId, resolveContainerSettings } from '../config/annotations.js';
 import type { Config } from '../config/schema.js';
 import { IpperError } from '../errors.js';
 import { assertForeignNetns } from '../net/netns.js';
 import type { ResolvTarget } from '../net/resolv.js';
 import type { ContainerRecord } from '../store/records.js';
 import { readInterfaceNames, readStartTime } from '../sys/proc.js';
+import { checkDhcpv6Client } from '../supervisor/dhcpv6.js';
 import { SUPERVISOR_START_MS, requestSupervisor, type ConnectOptions } from '../supervisor/connect.js';
 import { launchOutsideRuntime } from '../sys/cgroup.js';
 import { toolPath } from '../sys/tools.js';
@@ -55,9 +56,8 @@ export async function requestAttach(target: AttachTarget, config: Config, config
   if (pidStartTime === undefined) throw new IpperError('NETNS_NOT_FOUND', `container process ${target.pid} is gone`);
   const settings = resolveContainerSettings(config, target.id, target.annotations);
   const modes = resolveAddressModes(config, target.annotations);
-  if (modes.ipv6 === 'dhcpv6') {
-    throw new IpperError('NOT_SUPPORTED', 'ipv6 "dhcpv6" is not yet supported (no DHCPv6 client yet): use "slaac", "auto" or "off"');
-  }
+  const clientId = resolveClientId(config, target.annotations);
+  checkDhcpv6Client({ ipv6Mode: modes.ipv6, dhcpClient: config.dhcpClient });
   let hostname = settings.hostname;
   if (config.hostnameFrom === 'config' && target.annotations?.['ipper.hostname'] === undefined && target.configHostname !== undefined) {
     hostname = resolveContainerSettings(config, target.id, { 'ipper.hostname': target.configHostname }).hostname;
@@ -85,6 +85,7 @@ export async function requestAttach(target: AttachTarget, config: Config, config
       ...(config.resolvConf === 'write' && modes.ipv4 === 'dhcp' && target.resolvConf !== undefined && { resolvConf: target.resolvConf }),
       // The identity behind a derived MAC: a name the operator chose, or else the id.
       ...(config.macFrom === 'identity' && settings.mac === undefined && { macIdentity: target.annotations?.['ipper.hostname'] ?? target.id }),
+      clientId,
     },
     connectOptions(config, configPath, Math.max(config.leaseTimeoutMs, config.ipv6WaitMs) + SUPERVISOR_START_MS + 5000),
   );

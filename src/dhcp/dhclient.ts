@@ -3,6 +3,7 @@
 // /etc/dhcp/dhclient.conf; its lease, pid and DUID files are in the container's own directory.
 import { IpperError } from '../errors.js';
 import { DNS_LABEL } from '../net/names.js';
+import type { ClientIdentity } from './client-id.js';
 import { countMatches, iscLeaseFields, type ClientSetup, type DhcpDriver, type EventName } from './driver.js';
 
 /** dhclient's reasons (dhclient-script(8)) as ipper's events; null: nothing to apply. */
@@ -28,11 +29,13 @@ export function configHostname(hostname: string): string {
   return hostname;
 }
 
-export function dhclientConf(hostname: string): string {
+export function dhclientConf(hostname: string, identity: ClientIdentity = {}): string {
   return [
     '# ipper: one container\'s dhclient (the distribution\'s dhclient.conf is not read)',
     'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;',
     `send host-name "${configHostname(hostname)}";`,
+    // Hex bytes (checked by the record's schema): the same address back after a restart.
+    ...(identity.clientId === undefined ? [] : [`send dhcp-client-identifier ${identity.clientId};`]),
     'request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, domain-search, interface-mtu, rfc3442-classless-static-routes;',
     // As udhcpc -t 3 -T 2 -A 5: discovers a second or two apart, and a new round 5 s after a failed one (default 300 s).
     'initial-interval 1;',
@@ -87,7 +90,8 @@ export const dhclient: DhcpDriver = {
   name: 'dhclient',
   program: 'dhclient',
   debianPackage: 'isc-dhcp-client',
-  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname) }, dirs: [] }),
+  dhcpv6: false,
+  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname, setup.identity) }, dirs: [] }),
   parseEvent(env) {
     const reason = env.get('reason');
     if (reason === undefined || !Object.hasOwn(REASONS, reason)) return undefined;

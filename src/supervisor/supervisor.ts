@@ -15,7 +15,7 @@ import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
 import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
-import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
+import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, NO_RECORD_CLIENT, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
 import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
@@ -29,6 +29,8 @@ import { tearDownNetwork } from './teardown.js';
 import { NO_OBSERVER, type Observer } from './metrics.js';
 import type { LeaseFacts } from '../status/lease-state.js';
 import { DualStack, checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
+import { applyDhcpv6Event, clientNeeded, isDhcpv6Event } from './dhcpv6.js';
+import { clientIdentityFor, clientOptionsOf } from './client-options.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
@@ -149,7 +151,7 @@ export class Supervisor {
     checkModes(request); // [dual stack]
     this.assertSameContainer(request);
     // Before anything is made: a client that is not installed is the operator's to fix.
-    if ((request.ipv4Mode ?? 'dhcp') === 'dhcp') clientProgram(driverFor(request.dhcpClient ?? 'udhcpc'));
+    if (clientNeeded(request)) clientProgram(driverFor(request.dhcpClient ?? 'udhcpc'));
     const bridge = await this.bridgeInfo(request.bridge);
     if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
     // From here to entries.set nothing awaits: choosing the MAC and reserving it are one step.
@@ -177,6 +179,7 @@ export class Supervisor {
       ...(request.ipv4Mode !== undefined && { ipv4Mode: request.ipv4Mode }),
       ...(request.ipv6Mode !== undefined && { ipv6Mode: request.ipv6Mode }),
       ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
+      ...clientIdentityFor(request, mac),
     };
     const entry = this.newEntry(record);
     this.entries.set(request.id, entry);
@@ -200,11 +203,12 @@ export class Supervisor {
       const ipv6Ready = this.dualStack.awaitAddress(request, record, abort);
       ipv6Ready.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       let bound = true;
-      if (ipv4ModeOf(record) === 'dhcp') {
+      // [dual stack] one client for DHCPv4 and DHCPv6 (dhcpv6.ts); a v6-only SLAAC container runs none.
+      if (clientNeeded(record)) {
         await this.startClientFor(entry);
         step('client started');
-        bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
       }
+      if (ipv4ModeOf(record) === 'dhcp') bound = await this.waitForLease(entry, request.leaseTimeoutMs, abort);
       await ipv6Ready;
       step('ipv6 ready');
       abort.throwIfAborted();
@@ -293,7 +297,7 @@ export class Supervisor {
     }
     if (record.phase !== 'active' || !isAlive(record.container)) {
       await this.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
-    } else if (entry.client === undefined && ipv4ModeOf(record) === 'dhcp') {
+    } else if (entry.client === undefined && clientNeeded(record)) {
       await this.startClientFor(entry).catch((error: unknown) => {
         this.log.error({ id: record.id, err: error }, 'DHCP client not started at adoption; retrying');
         this.onClientExit(entry, undefined);
@@ -376,7 +380,7 @@ export class Supervisor {
       if (!action.release) await killClient(identity);
       else {
         // No record: the client's own files (by its container id) and argv say what it serves.
-        const target: ReleaseTarget = { containerId: action.id, netnsInode: action.netnsInode, interface: clientInterfaceOf(action.pid, 'eth0'), hostname: '', helper: this.helper.ensure() };
+        const target: ReleaseTarget = { containerId: action.id, netnsInode: action.netnsInode, interface: clientInterfaceOf(action.pid, 'eth0'), hostname: '', helper: this.helper.ensure(), ...NO_RECORD_CLIENT };
         await stopClient(this.paths, driverFor(action.driver), adoptClient(identity, '', 20), target);
         removeClientFiles(this.paths, action.id);
       }
@@ -403,6 +407,15 @@ export class Supervisor {
     const { record } = entry;
     const clientPid = record.client?.pid;
     if (entry.releasing || clientPid === undefined) return;
+    if (isDhcpv6Event(event)) {
+      // [dual stack] DHCPv6 and router advertisements from the same client (dhcpv6.ts).
+      const run = (commands: string[]): Promise<void> => withContainerNetns(clientPid, record.netnsInode, (netns) => ipBatchInNetns(netns, commands, '-6'));
+      if (!(await applyDhcpv6Event(record, event, run, this.log))) return;
+      if ((record.dhcpv6?.addresses.length ?? 0) > 0) entry.clientBound = true;
+      this.dualStack.refresh(record);
+      this.persist(entry);
+      return;
+    }
     if (event.event === 'deconfig') {
       if (!entry.clientBound || record.lease === null) return;
       await this.inContainer(entry, clientPid, deconfigCommands(record.interface));
@@ -560,7 +573,7 @@ export class Supervisor {
 
   private clientTarget(entry: Entry): ReleaseTarget & { netnsInode: number } {
     const { record } = entry;
-    return { containerId: record.id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: this.helper.ensure() };
+    return { containerId: record.id, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: this.helper.ensure(), ...clientOptionsOf(record) };
   }
 
   private onClientExit(entry: Entry, client: ClientHandle | undefined): void {
@@ -701,10 +714,9 @@ export class Supervisor {
   }
 }
 
-/** [dual stack] the sysctls to set on the container end (dhcpv6 never gets this far: checkModes). */
-function vethIpv6Mode(record: ContainerRecord): 'off' | 'slaac' | 'auto' | undefined {
-  const mode = ipv6ModeOf(record);
-  return mode === 'dhcpv6' ? undefined : mode;
+/** [dual stack] the sysctls to set on the container end. */
+function vethIpv6Mode(record: ContainerRecord): ContainerRecord['ipv6Mode'] {
+  return ipv6ModeOf(record);
 }
 
 function readBridgeNfCallIptables(): string | undefined {
