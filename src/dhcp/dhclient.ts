@@ -29,13 +29,14 @@ export function configHostname(hostname: string): string {
   return hostname;
 }
 
-export function dhclientConf(hostname: string, identity: ClientIdentity = {}): string {
+export function dhclientConf(hostname: string, identity: ClientIdentity = {}, requestIpv4?: string): string {
   return [
     '# ipper: one container\'s dhclient (the distribution\'s dhclient.conf is not read)',
     'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;',
     `send host-name "${configHostname(hostname)}";`,
     // Hex bytes (checked by the record's schema): the same address back after a restart.
     ...(identity.clientId === undefined ? [] : [`send dhcp-client-identifier ${identity.clientId};`]),
+    ...(requestIpv4 === undefined ? [] : [`send dhcp-requested-address ${requestIpv4};`]),
     'request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, domain-search, interface-mtu, rfc3442-classless-static-routes;',
     // As udhcpc -t 3 -T 2 -A 5: discovers a second or two apart, and a new round 5 s after a failed one (default 300 s).
     'initial-interval 1;',
@@ -91,7 +92,7 @@ export const dhclient: DhcpDriver = {
   program: 'dhclient',
   debianPackage: 'isc-dhcp-client',
   dhcpv6: false,
-  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname, setup.identity) }, dirs: [] }),
+  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname, setup.identity, setup.requestIpv4) }, dirs: [] }),
   parseEvent(env) {
     const reason = env.get('reason');
     if (reason === undefined || !Object.hasOwn(REASONS, reason)) return undefined;

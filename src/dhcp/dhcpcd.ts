@@ -50,7 +50,7 @@ const REASONS: Readonly<Record<string, EventName | null>> = {
  * (ia_na) whatever they say; the kernel keeps doing SLAAC (see ACCEPT_RA_FILE). The client id,
  * DUID and IAID are the container's (client-id.ts): the same addresses after a restart.
  */
-export function dhcpcdConf(setup: Pick<ClientSetup, 'hostname' | 'interface' | 'identity' | 'dhcpv4' | 'dhcpv6'>): string {
+export function dhcpcdConf(setup: Pick<ClientSetup, 'hostname' | 'interface' | 'identity' | 'dhcpv4' | 'dhcpv6' | 'requestIpv4'>): string {
   const { clientId, iaid } = setup.identity;
   return [
     '# ipper: one container\'s dhcpcd (the distribution\'s dhcpcd.conf is not read)',
@@ -58,6 +58,7 @@ export function dhcpcdConf(setup: Pick<ClientSetup, 'hostname' | 'interface' | '
     `hostname "${configHostname(setup.hostname)}"`,
     // Hex bytes (checked by the record's schema); none of ipper's: the MAC, as before client ids.
     clientId === undefined ? 'clientid' : `clientid ${clientId}`,
+    ...(setup.requestIpv4 === undefined ? [] : [`request ${setup.requestIpv4}`]),
     // Options 81 and 39: the server registers <hostname>.<domain> (A and AAAA).
     'fqdn both',
     'nodelay',
@@ -148,6 +149,7 @@ export const dhcpcd: DhcpDriver = {
   renewSignal: 'SIGUSR1',
   // dhcpcd 9: SIGALRM releases the lease and exits (SIGTERM exits without a release).
   release: { kind: 'signal', signal: 'SIGALRM' },
-  releaseSent: (log) => /releasing lease of /.test(log),
+  // A bound DHCPv6 lease is released at once on SIGALRM, before dhcpcd exits, with no line of its own.
+  releaseSent: (log, held = { ipv4: true, ipv6: false }) => (!held.ipv4 || /releasing lease of /.test(log)) && (!held.ipv6 || /received SIGALRM, releasing/.test(log)),
   exchangeSeen: (log) => ({ discovers: countMatches(log, /soliciting a DHCP lease|sending DISCOVER/g), requests: countMatches(log, /offered \S+ from|sending REQUEST/g) }),
 };

@@ -74,6 +74,8 @@ export interface ClientSetup {
   identity: ClientIdentity;
   /** Whether it runs DHCPv4 (ipv4 dhcp). */
   dhcpv4: boolean;
+  /** An IPv4 address to ask for (option 50): the one this identity held last (checked: an IPv4 address). */
+  requestIpv4?: string | undefined;
   /** DHCPv6 in the same process ('off' unless the driver does DHCPv6). */
   dhcpv6: Dhcpv6Use;
 }
@@ -128,8 +130,11 @@ export interface DhcpDriver {
   /** Makes a bound client renew now (undefined: it cannot be asked; it renews on its own timers). */
   readonly renewSignal: NodeJS.Signals | undefined;
   readonly release: ReleaseMethod;
-  /** Whether the log (since the client started) shows a DHCPRELEASE sent. */
-  releaseSent(log: string): boolean;
+  /**
+   * Whether the log (since the client started) shows a release sent for every lease it held
+   * (held: which families had one; absent: IPv4 only).
+   */
+  releaseSent(log: string, held?: { ipv4: boolean; ipv6: boolean }): boolean;
   exchangeSeen(log: string): ExchangeSeen;
 }
 

@@ -9,7 +9,7 @@ const EVENTS: ReadonlySet<string> = new Set<EventName>(['deconfig', 'bound', 're
  * DHCPRELEASE leaves from the bound address before the link goes. It needs no files: its lease
  * lives in memory, and its script inherits its environment.
  */
-export function udhcpcArgs(setup: Pick<ClientSetup, 'interface' | 'hostname' | 'helper' | 'identity'>): string[] {
+export function udhcpcArgs(setup: Pick<ClientSetup, 'interface' | 'hostname' | 'helper' | 'identity' | 'requestIpv4'>): string[] {
   const { clientId } = setup.identity;
   return [
     '-f', '-R',
@@ -17,6 +17,7 @@ export function udhcpcArgs(setup: Pick<ClientSetup, 'interface' | 'hostname' | '
     '-x', `hostname:${setup.hostname}`,
     // Option 61 (replacing udhcpc's own "01:<mac>"); none: no client id at all (-C).
     ...(clientId === undefined ? ['-C'] : ['-x', `0x3d:${compactHex(clientId)}`]),
+    ...(setup.requestIpv4 === undefined ? [] : ['-r', setup.requestIpv4]),
     '-O', 'mtu', '-O', 'search', '-O', 'staticroutes',
     '-t', '3', '-T', '2', '-A', '5',
     // Last, as with every driver: garbage collection reads a client's interface there.

@@ -44,6 +44,8 @@ export const recordSchema = z.object({
   resolvConf: z.optional(resolvStateSchema),
   /** The client id and DUID/IAID its client sends, fixed at attach: every restart of the client sends the same. */
   clientIdentity: z.optional(clientIdentitySchema),
+  /** The address this identity held last (store/addresses.ts), asked for at the first discover. */
+  requestIpv4: z.optional(z.ipv4()),
   /** DHCPv6 (a client that does it): the advertisements' flags, the IA_NA addresses and DNS. */
   dhcpv6: z.optional(dhcpv6StateSchema),
 });

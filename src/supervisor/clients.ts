@@ -48,6 +48,7 @@ export interface ClientTarget {
   identity: ClientIdentity;
   dhcpv4: boolean;
   dhcpv6: Dhcpv6Use;
+  requestIpv4?: string | undefined;
 }
 
 /** What a leftover's release needs of a target when no record says more: its driver releases by signal or from its own files. */
@@ -92,6 +93,7 @@ function clientSetup(paths: SupervisorPaths, driver: DhcpDriver, target: Release
     identity: target.identity,
     dhcpv4: target.dhcpv4,
     dhcpv6: target.dhcpv6,
+    requestIpv4: target.requestIpv4,
   };
 }
 

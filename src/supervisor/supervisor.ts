@@ -30,7 +30,7 @@ import { NO_OBSERVER, type Observer } from './metrics.js';
 import type { LeaseFacts } from '../status/lease-state.js';
 import { DualStack, checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
 import { applyDhcpv6Event, clientNeeded, isDhcpv6Event } from './dhcpv6.js';
-import { clientIdentityFor, clientOptionsOf } from './client-options.js';
+import { clientIdentityFor, clientOptionsOf, rememberLease } from './client-options.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
@@ -179,7 +179,7 @@ export class Supervisor {
       ...(request.ipv4Mode !== undefined && { ipv4Mode: request.ipv4Mode }),
       ...(request.ipv6Mode !== undefined && { ipv6Mode: request.ipv6Mode }),
       ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
-      ...clientIdentityFor(request, mac),
+      ...clientIdentityFor(request, mac, this.paths.stateDir),
     };
     const entry = this.newEntry(record);
     this.entries.set(request.id, entry);
@@ -453,6 +453,7 @@ export class Supervisor {
     this.persist(entry);
     // One structured line per lease event: bound, renewed, or address-changed.
     const leaseEvent = previous === null ? 'bound' : sameAddress ? 'renewed' : 'address-changed';
+    if (!sameAddress) rememberLease(this.paths.stateDir, record); // [dual stack] asked for again by the next container with this client id
     this.observer.leaseEvent(leaseEvent);
     this.log.info({ id: record.id, leaseEvent, event: event.event, ip: lease.ip, previousIp: previous?.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
@@ -703,7 +704,8 @@ export class Supervisor {
   private releaseSent(entry: Entry, outcome: 'terminated' | 'killed' | 'gone'): boolean {
     if (!entry.clientBound && entry.record.lease === null) return true; // no lease to release
     if (outcome !== 'terminated') return false;
-    return entry.driver.releaseSent(this.clientLogSince(entry));
+    // [dual stack] the families that held a lease (dhcpv6.ts)
+    return entry.driver.releaseSent(this.clientLogSince(entry), { ipv4: entry.record.lease !== null, ipv6: (entry.record.dhcpv6?.addresses.length ?? 0) > 0 });
   }
 
   /** `ipper supervisor --release-all`: every lease released and every container's network removed, on purpose. */

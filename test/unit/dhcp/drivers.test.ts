@@ -237,6 +237,12 @@ describe('dhcpcd', () => {
     expect(dhcpcd.exchangeSeen(log)).toStrictEqual({ discovers: 1, requests: 1 });
     expect(dhcpcd.releaseSent(log)).toBe(false);
     expect(dhcpcd.releaseSent(`${log}received SIGALRM, releasing\neth0: releasing lease of 10.99.1.120\n`)).toBe(true);
+ 
+    // DHCPv6: released at once on SIGALRM when bound, with no line of its own.
+    const v6 = 'eth0: REPLY6 received from fe80::1\n';
+    expect(dhcpcd.releaseSent(v6, { ipv4: false, ipv6: true })).toBe(false);
+    expect(dhcpcd.releaseSent(`${v6}received SIGALRM, releasing\n`, { ipv4: false, ipv6: true })).toBe(true);
+    expect(dhcpcd.releaseSent(`${log}${v6}received SIGALRM, releasing\n`, { ipv4: true, ipv6: true })).toBe(false); // the IPv4 release is not in it
   });
 });
 
