@@ -94,7 +94,7 @@ class Containers {
   }
 }
 
-function makeWorld(name: string, subnet: string, config: Record<string, unknown>, ra: 'slaac' | 'stateful' | undefined): { world: TestWorld; containers: Containers; baseline: string[] } {
+function makeWorld(name: string, subnet: string, config: Record<string, unknown>, ra: 'slaac' | 'stateful' | 'ra-stateless' | undefined): { world: TestWorld; containers: Containers; baseline: string[] } {
   const world = createWorld(name, subnet, { dhcpClient: 'dhcpcd', ipv6WaitMs: 5000, ...config }, { ra });
   const rootfs = `${world.dir}/rootfs`;
   ensureBusyboxRootfs(rootfs);
@@ -255,6 +255,32 @@ describe('a LAN with stateful DHCPv6 only (the M flag, no SLAAC prefix), dhcpcd'
     const globals = globalIpv6(container.pid);
     expect(globals).toHaveLength(1);
     expect(globals[0]).toMatch(new RegExp(`^${world.lab.ipv6Prefix}1[0-9a-f]{2}/128$`));
+    containers.runc.remove(container.id);
+    containers.expectClean(baseline);
+  });
+});
+
+describe('a LAN with SLAAC and stateless DHCPv6 (the A and O flags), dhcpcd', () => {
+  let world: TestWorld;
+  let containers: Containers;
+  let baseline: string[];
+
+  beforeAll(() => {
+    ({ world, containers, baseline } = makeWorld('dhcp6o', '10.97.98', {}, 'ra-stateless'));
+  });
+
+  afterAll(async () => {
+    containers?.removeAll();
+    await world?.destroy();
+  });
+
+  it('auto follows the O flag: a SLAAC address, no DHCPv6 address, and the DHCPv6 name server in the record', async () => {
+    const container = containers.start();
+    const globals = globalIpv6(container.pid);
+    expect(globals).toHaveLength(1);
+    expect(globals[0]).toMatch(/\/64$/);
+    await expect.poll(() => containers.record(container.id).dhcpv6?.dns, { timeout: 10_000 }).toEqual([world.lab.serverAddress6]);
+    expect(containers.record(container.id).dhcpv6?.addresses).toEqual([]);
     containers.runc.remove(container.id);
     containers.expectClean(baseline);
   });
