@@ -7,7 +7,7 @@ import { assertForeignNetns } from '../net/netns.js';
 import type { ResolvTarget } from '../net/resolv.js';
 import type { ContainerRecord } from '../store/records.js';
 import { readInterfaceNames, readStartTime } from '../sys/proc.js';
-import { checkDhcpv6Client } from '../supervisor/dhcpv6.js';
+import { checkDhcpv6Client, dhcpv6UseOf } from '../supervisor/dhcpv6.js';
 import { SUPERVISOR_START_MS, requestSupervisor, type ConnectOptions } from '../supervisor/connect.js';
 import { launchOutsideRuntime } from '../sys/cgroup.js';
 import { toolPath } from '../sys/tools.js';
@@ -82,7 +82,8 @@ export async function requestAttach(target: AttachTarget, config: Config, config
       ipv4Mode: modes.ipv4,
       ipv6Mode: modes.ipv6,
       ipv6WaitMs: config.ipv6WaitMs,
-      ...(config.resolvConf === 'write' && modes.ipv4 === 'dhcp' && target.resolvConf !== undefined && { resolvConf: target.resolvConf }),
+      // A DHCP lease of either family brings the name servers (DHCPv6: from a client that does it).
+      ...(config.resolvConf === 'write' && (modes.ipv4 === 'dhcp' || dhcpv6UseOf({ ipv6Mode: modes.ipv6, dhcpClient: config.dhcpClient }) !== 'off') && target.resolvConf !== undefined && { resolvConf: target.resolvConf }),
       // The identity behind a derived MAC: a name the operator chose, or else the id.
       ...(config.macFrom === 'identity' && settings.mac === undefined && { macIdentity: target.annotations?.['ipper.hostname'] ?? target.id }),
       clientId,

@@ -94,10 +94,10 @@ export class DualStack {
    * from what was written last. A failure (a hostile image) is logged and kept in the record for
    * inspect; it never fails the lease.
    */
-  applyResolvConf(record: ContainerRecord, lease: Lease): boolean {
+  applyResolvConf(record: ContainerRecord, lease: Lease | null = record.lease): boolean {
     const state = record.resolvConf;
     if (state === undefined) return false;
-    const content = resolvContent(lease);
+    const content = resolvContent(lease, record.dhcpv6);
     if (state.writtenAt !== undefined && JSON.stringify([state.nameservers, state.search]) === JSON.stringify([content.nameservers, content.search])) return false;
     const text = resolvConfText(content);
     if (text === undefined) return false;

@@ -415,6 +415,7 @@ export class Supervisor {
       if (!(await applyDhcpv6Event(record, event, run, this.log))) return;
       if ((record.dhcpv6?.addresses.length ?? 0) > 0) entry.clientBound = true;
       this.dualStack.refresh(record);
+      this.dualStack.applyResolvConf(record);
       this.persist(entry);
       return;
     }

@@ -196,6 +196,8 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
     expect(globals[0]).toMatch(/\/128$/);
     const ip6 = globals[0]!.replace('/128', '');
     expect(containers.inspect(container.id)).toMatchObject({ IPAddress: '', GlobalIPv6Address: ip6, GlobalIPv6PrefixLen: '128' });
+    // Its name server from DHCPv6, in its resolv.conf before its process started.
+    expect(readFileSync(`${containers.rootfs}/etc/resolv.conf`, 'utf8')).toContain(`nameserver ${world.lab.serverAddress6}\n`);
     await expect.poll(() => pings(world.lab, ip6), { timeout: 10_000 }).toBe(true);
     containers.runc.remove(container.id);
     expect(serverLeases6(world.lab).map((lease) => lease.ip)).not.toContain(ip6);
@@ -274,13 +276,15 @@ describe('a LAN with SLAAC and stateless DHCPv6 (the A and O flags), dhcpcd', ()
     await world?.destroy();
   });
 
-  it('auto follows the O flag: a SLAAC address, no DHCPv6 address, and the DHCPv6 name server in the record', async () => {
+  it('auto follows the O flag: a SLAAC address, no DHCPv6 address, and the DHCPv6 name server in the record and in resolv.conf', async () => {
     const container = containers.start();
     const globals = globalIpv6(container.pid);
     expect(globals).toHaveLength(1);
     expect(globals[0]).toMatch(/\/64$/);
     await expect.poll(() => containers.record(container.id).dhcpv6?.dns, { timeout: 10_000 }).toEqual([world.lab.serverAddress6]);
     expect(containers.record(container.id).dhcpv6?.addresses).toEqual([]);
+    // Stateless DHCPv6's name server after the IPv4 lease's.
+    await expect.poll(() => readFileSync(`${containers.rootfs}/etc/resolv.conf`, 'utf8'), { timeout: 10_000 }).toContain(`nameserver ${world.lab.serverAddress}\nnameserver ${world.lab.serverAddress6}\n`);
     containers.runc.remove(container.id);
     containers.expectClean(baseline);
   });
