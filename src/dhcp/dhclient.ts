@@ -47,10 +47,14 @@ export function dhclientConf(hostname: string, identity: ClientIdentity = {}, re
   ].join('\n');
 }
 
-/** The files both the client and its release command name: the same lease file is what makes the release possible. */
-function fileArgs(setup: ClientSetup): string[] {
+/**
+ * The files both the client and its release command name: the same lease file is what makes the
+ * release possible. The release reads a config without `send dhcp-requested-address`: a
+ * DHCPRELEASE must not carry option 50 (RFC 2131), and dnsmasq ignores one that does.
+ */
+function fileArgs(setup: ClientSetup, config: 'dhclient.conf' | 'dhclient-release.conf'): string[] {
   const env = Object.entries(setup.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-  return ['-4', '-cf', `${setup.dir}/dhclient.conf`, '-lf', `${setup.dir}/dhclient.leases`, '-df', `${setup.dir}/dhclient.duid`, '-sf', setup.helper, ...env];
+  return ['-4', '-cf', `${setup.dir}/${config}`, '-lf', `${setup.dir}/dhclient.leases`, '-df', `${setup.dir}/dhclient.duid`, '-sf', setup.helper, ...env];
 }
 
 /**
@@ -59,12 +63,12 @@ function fileArgs(setup: ClientSetup): string[] {
  * with -e.
  */
 export function dhclientArgs(setup: ClientSetup): string[] {
-  return ['-d', '-v', ...fileArgs(setup), '-pf', `${setup.dir}/dhclient.pid`, setup.interface];
+  return ['-d', '-v', ...fileArgs(setup, 'dhclient.conf'), '-pf', `${setup.dir}/dhclient.pid`, setup.interface];
 }
 
 /** "Release the current lease" from the lease file; --no-pid: the running client was stopped already (with -pf it would wait a second for it). */
 export function dhclientReleaseArgs(setup: ClientSetup): string[] {
-  return ['-r', '-v', '--no-pid', ...fileArgs(setup), setup.interface];
+  return ['-r', '-v', '--no-pid', ...fileArgs(setup, 'dhclient-release.conf'), setup.interface];
 }
 
 /** RFC 3442 as dhclient prints it (decimal bytes: width, significant octets, router) → udhcpc's "dest/width router" pairs. */
@@ -92,7 +96,7 @@ export const dhclient: DhcpDriver = {
   program: 'dhclient',
   debianPackage: 'isc-dhcp-client',
   dhcpv6: false,
-  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname, setup.identity, setup.requestIpv4) }, dirs: [] }),
+  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname, setup.identity, setup.requestIpv4), 'dhclient-release.conf': dhclientConf(setup.hostname, setup.identity) }, dirs: [] }),
   parseEvent(env) {
     const reason = env.get('reason');
     if (reason === undefined || !Object.hasOwn(REASONS, reason)) return undefined;

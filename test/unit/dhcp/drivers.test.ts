@@ -123,7 +123,7 @@ describe('dhclient', () => {
     expect(dhclient.command(SETUP)).toStrictEqual({
       argv: ['/usr/sbin/x', '-d', '-v', '-4', '-cf', `${dir}/dhclient.conf`, '-lf', `${dir}/dhclient.leases`, '-df', `${dir}/dhclient.duid`, '-sf', SETUP.helper,
         '-e', 'IPPER_SPOOL=/run/ipper/events', '-e', 'IPPER_CONTAINER=abc', '-e', 'IPPER_TOKEN=t', '-pf', `${dir}/dhclient.pid`, 'eth0'],
-      files: { 'dhclient.conf': dhclientConf('web-1') },
+      files: { 'dhclient.conf': dhclientConf('web-1'), 'dhclient-release.conf': dhclientConf('web-1') },
       dirs: [],
     });
   });
@@ -147,6 +147,16 @@ describe('dhclient', () => {
     expect(argv).toContain(SETUP.helper);
     expect(argv.at(-1)).toBe('eth0');
     expect(dhclient.renewSignal).toBeUndefined();
+  });
+
+  it('asks for the address the identity held last, but never in its release (dnsmasq ignores a DHCPRELEASE carrying option 50)', () => {
+    const setup = { ...SETUP, identity: IDENTITY, requestIpv4: '10.0.0.7' };
+    const { files } = dhclient.command(setup);
+    expect(files['dhclient.conf']).toContain('\nsend dhcp-requested-address 10.0.0.7;\n');
+    expect(files['dhclient-release.conf']).not.toContain('dhcp-requested-address');
+    expect(files['dhclient-release.conf']).toContain('send dhcp-client-identifier ff:01:02:03:04:00:04:aa:bb;');
+    if (dhclient.release.kind !== 'command') throw new Error('dhclient releases by command');
+    expect(dhclient.release.argv(setup)).toContain(`${SETUP.dir}/dhclient-release.conf`);
   });
 
   it('reads a BOUND event as dhclient writes it', () => {
