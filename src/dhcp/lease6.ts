@@ -56,6 +56,16 @@ export function parseDhcpv6Fields(fields: Dhcpv6Fields): { addresses: Dhcpv6Stat
   return { addresses, dns, search, fqdn, dropped };
 }
 
+/**
+ * A DHCPv6 lease in the shape of the IPv4 one's timing (status and metrics reckon T1/T2 from it):
+ * for a container whose only lease is DHCPv6. Its length is the first address's valid lifetime.
+ */
+export function dhcpv6LeaseTiming(state: Dhcpv6State | undefined): { boundAt: string; renewedAt?: string; leaseSeconds: number } | null {
+  const first = state?.addresses[0];
+  if (state?.boundAt === undefined || first === undefined) return null;
+  return { boundAt: state.boundAt, ...(state.renewedAt !== undefined && { renewedAt: state.renewedAt }), leaseSeconds: first.valid };
+}
+
 function lft(seconds: number): string {
   return seconds >= INFINITE ? 'forever' : String(seconds);
 }

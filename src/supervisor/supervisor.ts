@@ -31,6 +31,7 @@ import { NO_OBSERVER, type Observer } from './metrics.js';
 import type { LeaseFacts } from '../status/lease-state.js';
 import { DualStack, checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
 import { applyDhcpv6Event, clientNeeded, isDhcpv6Event } from './dhcpv6.js';
+import { dhcpv6LeaseTiming } from '../dhcp/lease6.js';
 import { clientIdentityFor, clientOptionsOf, rememberLease } from './client-options.js';
 
 export interface SupervisorOptions {
@@ -249,7 +250,7 @@ export class Supervisor {
   leaseFacts(): LeaseFacts[] {
     return [...this.entries.values()].map(({ record, client }) => ({
       phase: record.phase,
-      lease: record.lease,
+      lease: record.lease ?? dhcpv6LeaseTiming(record.dhcpv6), // [dual stack] a DHCPv6-only container's
       clientAlive: client !== undefined && isAlive(client.identity),
     }));
   }

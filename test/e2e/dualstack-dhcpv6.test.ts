@@ -196,6 +196,9 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
     expect(globals[0]).toMatch(/\/128$/);
     const ip6 = globals[0]!.replace('/128', '');
     expect(containers.inspect(container.id)).toMatchObject({ IPAddress: '', GlobalIPv6Address: ip6, GlobalIPv6PrefixLen: '128' });
+    // ipper status: its DHCPv6 lease, bound, under its own timers.
+    const status = JSON.parse(execFileSync(IPPER, ['status', '--json'], { encoding: 'utf8', env: { IPPER_CONFIG: world.configPath } })) as { containers: { id: string; addresses: string[]; state: string; leaseSeconds: number }[] };
+    expect(status.containers.find((row) => row.id === container.id)).toMatchObject({ addresses: [`${ip6}/128`], state: 'bound', leaseSeconds: 120 });
     // Its name server from DHCPv6, in its resolv.conf before its process started.
     expect(readFileSync(`${containers.rootfs}/etc/resolv.conf`, 'utf8')).toContain(`nameserver ${world.lab.serverAddress6}\n`);
     await expect.poll(() => pings(world.lab, ip6), { timeout: 10_000 }).toBe(true);
