@@ -207,6 +207,20 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
     containers.expectClean(baseline);
   });
 
+  it('a DHCPv6-only container whose process dies without a poststop: garbage collection releases the lease with its client', async () => {
+    const container = containers.start({ 'ipper.ipv4': 'off', 'ipper.ipv6': 'dhcpv6' });
+    const { duid } = containers.record(container.id).clientIdentity!;
+    const ip6 = globalIpv6(container.pid)[0]!.replace('/128', '');
+    process.kill(container.pid, 'SIGKILL'); // the container's init: runc runs no poststop for this
+    await expect.poll(() => containers.runc.state(container.id)?.status, { timeout: 10_000 }).toBe('stopped');
+    expect(execFileSync(IPPER, ['gc'], { encoding: 'utf8', env: { IPPER_CONFIG: world.configPath } })).toBeDefined();
+    await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 10_000 }).toEqual([]);
+    expect(readFileSync(world.lab.serverLog, 'utf8')).toContain(`DHCPRELEASE(lan0) ${duid} `);
+    expect(serverLeases6(world.lab).map((lease) => lease.ip)).not.toContain(ip6);
+    containers.runc.remove(container.id);
+    containers.expectClean(baseline);
+  });
+
   it('ipper.clientId: two containers of different ids with the same value get the same address, one after the other', () => {
     const value = `web-${randomBytes(3).toString('hex')}`;
     const first = containers.start({ 'ipper.clientId': value, 'ipper.ipv6': 'off' });
