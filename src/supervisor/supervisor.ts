@@ -295,7 +295,7 @@ export class Supervisor {
     this.entries.set(record.id, entry);
     if (record.client !== null && isAlive(record.client)) {
       entry.client = adoptClient(record.client, record.client.token);
-      entry.clientBound = record.lease !== null;
+      entry.clientBound = record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0; // [dual stack] either family's lease
       void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
     }
     if (record.phase !== 'active' || !isAlive(record.container)) {
