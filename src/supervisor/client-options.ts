@@ -14,7 +14,10 @@ import type { ContainerRecord } from '../store/records.js';
  */
 export function clientIdentityFor(request: AttachRequest, mac: string, stateDir: string): Pick<ContainerRecord, 'clientIdentity' | 'requestIpv4'> {
   if (request.clientId === undefined) return {};
-  const clientIdentity = deriveClientIdentity(request.clientId, { id: request.id, hostname: request.hostname, mac });
+  // An extra interface (a second bridge) is a client of its own: its identity is scoped by its name.
+  const scope = request.extra === true ? `@${request.interface}` : '';
+  const source = request.clientId.from === 'explicit' ? { ...request.clientId, value: `${request.clientId.value}${scope}` } : request.clientId;
+  const clientIdentity = deriveClientIdentity(source, { id: `${request.id}${scope}`, hostname: request.hostname, mac });
   const requestIpv4 = clientIdentity.clientId === undefined ? undefined : recallAddress(stateDir, clientIdentity.clientId);
   return { clientIdentity, ...(requestIpv4 !== undefined && { requestIpv4 }) };
 }
