@@ -120,7 +120,7 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
     let ip: string;
     let ip6: string;
 
-    it('gets an IPv4 lease, a SLAAC address and a DHCPv6 address, all there when the process starts', () => {
+    it('gets an IPv4 lease, a SLAAC address and a DHCPv6 address, all there when the process starts', async () => {
       container = containers.start({}, undefined, ['/bin/sh', '-c', 'ip -6 addr show dev eth0 scope global; exec httpd -f -p 80 -h /www']);
       ip = ipv4Of(container.pid)!;
       expect(ip.startsWith(`${world.lab.subnet}.`)).toBe(true);
@@ -130,7 +130,8 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
       ip6 = leased[0]!.replace('/128', '');
       expect(ip6.startsWith(world.lab.ipv6Prefix)).toBe(true);
       expect(globals.filter((address) => address.endsWith('/64'))).toHaveLength(1); // SLAAC beside it
-      expect(readFileSync(`${container.bundleDir}/runc-create.out`, 'utf8')).toContain(`inet6 ${ip6}/128 scope global`);
+      // What the process printed at its start (it may not have printed yet when runc start returns).
+      await expect.poll(() => readFileSync(`${container.bundleDir}/runc-create.out`, 'utf8'), { timeout: 5000 }).toContain(`inet6 ${ip6}/128 scope global`);
       expect(serverLeases6(world.lab).map((lease) => lease.ip)).toContain(ip6);
     });
 
