@@ -37,11 +37,15 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   if (isDhcpv6Event(event)) {
     // [dual stack] DHCPv6 and router advertisements from the same client (dhcpv6.ts).
     const run = (commands: string[]): Promise<void> => withContainerNetns(clientPid, record.netnsInode, (netns) => ipBatchInNetns(netns, commands, '-6'));
+    const held = new Set(record.dhcpv6?.addresses.map((entry6) => entry6.address));
     if (!(await applyDhcpv6Event(record, event, run, log))) return;
     if ((record.dhcpv6?.addresses.length ?? 0) > 0 && allows(entry.state, { type: 'lease-bound' })) advance(entry, { type: 'lease-bound' });
     context.dualStack.refresh(record);
     context.dualStack.applyResolvConf(record);
     persist(context, entry);
+    // A new address once the container runs (the create announces what it has when it ends).
+    const fresh = (record.dhcpv6?.addresses ?? []).map((entry6) => entry6.address).filter((address) => !held.has(address));
+    if (fresh.length > 0 && record.phase === 'active') await announce(context, entry, fresh);
     return;
   }
   if (event.event === 'deconfig') {
