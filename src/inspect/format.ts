@@ -1,6 +1,6 @@
 // `ipper inspect` output: the shape pipework-style wrappers already script against. Pure.
 import { shortId } from '../net/names.js';
-import type { ContainerRecord } from '../store/records.js';
+import { compareInterfaces, type ContainerRecord } from '../store/records.js';
 
 export interface NetworkJson {
   Container: string;
@@ -36,7 +36,7 @@ export interface ContainerJson extends NetworkJson {
 
 /** The interfaces of one container in order: its first, then the extra ones by name. */
 export function interfaceOrder(records: readonly ContainerRecord[]): ContainerRecord[] {
-  return [...records].sort((a, b) => Number(a.extra === true) - Number(b.extra === true) || a.interface.localeCompare(b.interface));
+  return [...records].sort(compareInterfaces);
 }
 
 /** One container's JSON from its records (one per interface, at least one). */

@@ -61,10 +61,9 @@ export function recordKey(record: Pick<ContainerRecord, 'id' | 'interface' | 'ex
   return record.extra === true ? `${record.id}${KEY_SEPARATOR}${record.interface}` : record.id;
 }
 
-/** The container id of a key (recordKey's inverse for the id part). */
-export function containerIdOfKey(key: string): string {
-  const at = key.indexOf(KEY_SEPARATOR);
-  return at < 0 ? key : key.slice(0, at);
+/** A container's interfaces in order: its first, then the extra ones by name (a sort comparator). */
+export function compareInterfaces(a: Pick<ContainerRecord, 'interface' | 'extra'>, b: Pick<ContainerRecord, 'interface' | 'extra'>): number {
+  return Number(a.extra === true) - Number(b.extra === true) || a.interface.localeCompare(b.interface);
 }
 
 export function containersDir(stateDir: string): string {

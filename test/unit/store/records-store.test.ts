@@ -2,7 +2,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  containerHasRecords, containerIdOfKey, containersDir, fileStem, listRecords, readRecord, recordExists, recordKey, recordKeysOf, recordPath, removeRecord, setAsideRecord, writeRecord, type ContainerRecord,
+  containerHasRecords, containersDir, fileStem, listRecords, readRecord, recordExists, recordKey, recordKeysOf, recordPath, removeRecord, setAsideRecord, writeRecord, type ContainerRecord,
 } from '../../../src/store/records.js';
 
 function record(id: string, fields: Partial<ContainerRecord> = {}): ContainerRecord {
@@ -89,8 +89,6 @@ describe('a container with more than one interface', () => {
   it('keys the first interface by the id and each extra one by "<id>@<interface>"', () => {
     expect(recordKey(record('c1'))).toBe('c1');
     expect(recordKey(eth1('c1'))).toBe('c1@eth1');
-    expect(containerIdOfKey('c1@eth1')).toBe('c1');
-    expect(containerIdOfKey('c1')).toBe('c1');
   });
 
   it('keeps each interface in its own file and finds them all by the container id, readable or not', () => {
