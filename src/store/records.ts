@@ -181,6 +181,26 @@ function isSymlink(path: string): boolean {
   }
 }
 
+/** A temp file of writeFileAtomic: "." + 12 hex digits + ".tmp". */
+const TEMP_FILE = /^\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temp files a writer killed mid-write left (a supervisor SIGKILLed between the write
+ * and the rename). Only for the supervisor, the one writer of records: it writes synchronously, so
+ * no write of its own is in flight when it calls this. Returns how many went.
+ */
+export function removeOrphanTempFiles(stateDir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(containersDir(stateDir));
+  } catch {
+    return 0;
+  }
+  const orphans = names.filter((name) => TEMP_FILE.test(name));
+  for (const name of orphans) removeFile(`${containersDir(stateDir)}/${name}`);
+  return orphans.length;
+}
+
 /**
  * Moves an unreadable record out of the way, kept for the operator ("<file>.unreadable-<time>"),
  * so that it is looked at once, not on every round. Returns the new path.

@@ -1,6 +1,6 @@
 // Taking over what an earlier supervisor left (after its restart or crash): every record on disk
 // becomes an entry again; a live client is adopted, a dead one restarted, a gone container reaped.
-import { listRecords, recordKey, setAsideRecord, type ContainerRecord } from '../store/records.js';
+import { listRecords, recordKey, removeOrphanTempFiles, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
 import { adoptClient } from './clients.js';
 import { onClientExit, startClientFor } from './client-keeper.js';
@@ -15,6 +15,8 @@ import { advance } from './entries.js';
  */
 export async function adopt(context: SupervisorContext): Promise<void> {
   const { log, entries } = context;
+  const orphans = removeOrphanTempFiles(context.paths.stateDir);
+  if (orphans > 0) log.warn({ files: orphans }, 'half-written record files of a killed supervisor removed');
   const { records, unreadable } = listRecords(context.paths.stateDir);
   for (const path of unreadable) {
     try {

@@ -2,7 +2,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  containerHasRecords, containersDir, fileStem, listRecords, readRecord, recordExists, recordKey, recordKeysOf, recordPath, removeRecord, setAsideRecord, writeRecord, type ContainerRecord,
+  containerHasRecords, containersDir, fileStem, listRecords, readRecord, recordExists, recordKey, recordKeysOf, recordPath, removeOrphanTempFiles, removeRecord, setAsideRecord, writeRecord, type ContainerRecord,
 } from '../../../src/store/records.js';
 
 function record(id: string, fields: Partial<ContainerRecord> = {}): ContainerRecord {
@@ -66,6 +66,16 @@ describe('the records store', () => {
     // A symlink is never followed, not even to read a valid record.
     expect(readRecord(stateDir, 'planted')).toBeUndefined();
     expect(recordExists(stateDir, 'planted')).toBe(true);
+  });
+
+  it('removes the temp files a killed writer left, and nothing else', () => {
+    writeRecord(stateDir, record('c1'));
+    writeRecord(stateDir, record('.hidden-id'));
+    writeFileSync(`${containersDir(stateDir)}/.0123456789ab.tmp`, '{"half');
+    writeFileSync(`${containersDir(stateDir)}/.abc.tmp`, 'not one of ours');
+    expect(removeOrphanTempFiles(stateDir)).toBe(1);
+    expect(readdirSync(containersDir(stateDir)).sort()).toEqual(['.abc.tmp', '.hidden-id.json', 'c1.json']);
+    expect(removeOrphanTempFiles(`${stateDir}/none`)).toBe(0);
   });
 
   it('lists nothing when there is no containers directory yet', () => {
