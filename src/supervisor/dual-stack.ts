@@ -9,6 +9,7 @@ import { readIpv6State, type Ipv6State } from '../net/ipv6-netns.js';
 import { resolvConfText, resolvContent } from '../net/resolv.js';
 import { writeResolvConf } from '../net/resolv-write.js';
 import type { ContainerRecord } from '../store/records.js';
+import { pidInContainer } from '../store/container-ref.js';
 import type { AttachRequest } from './protocol.js';
 
 /** How often the kernel's address list is read while an address is awaited (a file read, no process). */
@@ -67,7 +68,7 @@ export class DualStack {
   /** Reads the addresses again (a lease event, a GC round): true when the record changed. */
   refresh(record: ContainerRecord): boolean {
     if (ipv6ModeOf(record) === 'off' || record.phase !== 'active') return false;
-    const state = readIpv6State(record.container.pid, record.netnsInode, record.interface);
+    const state = readIpv6StateOf(record);
     if (state === undefined) return false;
     const before = JSON.stringify({ a: record.ipv6?.addresses, r: record.ipv6?.router });
     if (before === JSON.stringify({ a: state.addresses, r: state.router })) return false;
@@ -105,6 +106,12 @@ export class DualStack {
   }
 }
 
+/** Read through a process in the namespace: the container's, or (CNI: no pid) its DHCP client's. */
+function readIpv6StateOf(record: ContainerRecord): Ipv6State | undefined {
+  const pid = pidInContainer(record);
+  return pid === undefined ? undefined : readIpv6State(pid, record.netnsInode, record.interface);
+}
+
 /**
  * Polls the kernel's addresses until a global one is there, the time is up, or the attach is
  * aborted. A router known for a while with no address means its advertisement carried no SLAAC
@@ -114,7 +121,7 @@ async function pollIpv6(record: ContainerRecord, waitMs: number, abort: AbortSig
   const deadline = performance.now() + waitMs;
   let routerSince: number | undefined;
   for (;;) {
-    const state = readIpv6State(record.container.pid, record.netnsInode, record.interface);
+    const state = readIpv6StateOf(record);
     if (state === undefined || state.addresses.length > 0 || performance.now() >= deadline || abort.aborted) return state;
     if (state.router !== undefined) {
       routerSince ??= performance.now();

@@ -6,14 +6,15 @@ import { bridgeFilterTable, forgetPort } from '../net/filter.js';
 import { instanceId } from '../net/names.js';
 import { readRecord } from '../store/records.js';
 import { helperPath } from '../sys/helper.js';
-import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { adoptClient } from './clients.js';
 import { supervisorPaths } from './paths.js';
 import { tearDownNetwork } from './teardown.js';
 
 export async function teardownWithoutSupervisor(stateDir: string, helperDir: string, id: string, log: Pick<HookLog, 'error'>): Promise<void> {
   const record = readRecord(stateDir, id);
-  if (record === undefined || isAlive(record.container)) return;
+  // A CNI DEL removes whatever its namespace: the runtime calls it before it removes the namespace.
+  if (record === undefined || (record.cni === undefined && isContainerAlive(record))) return;
   try {
     await tearDownNetwork({
       paths: supervisorPaths(stateDir),

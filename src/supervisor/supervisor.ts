@@ -11,7 +11,8 @@ import type { Logger } from '../log/logger.js';
 import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo, type VethSpec } from '../net/links.js';
 import { deriveMac, generateUniqueMac } from '../net/mac.js';
 import { hostVethName, instanceId, vethAlias } from '../net/names.js';
-import { openContainerNetns, withContainerNetns } from '../net/netns.js';
+import { openContainerRefNetns, withContainerNetns } from '../net/netns.js';
+import { isContainerAlive, netnsInodeAt, type ContainerRef } from '../store/container-ref.js';
 import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
 import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
@@ -143,7 +144,7 @@ export class Supervisor {
     const step = (name: string): void => this.log.debug({ id: request.id, step: name, ms: Math.round(performance.now() - began) }, 'attach step');
     const existing = this.entries.get(request.id);
     if (existing !== undefined) {
-      if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
+      if (isContainerAlive(existing.record)) throw new IpperError('ALREADY_ATTACHED', `container "${request.id}" already has a network from ipper`);
       await this.teardown(existing, 'a new incarnation replaces it');
     }
     checkModes(request); // [dual stack]
@@ -166,7 +167,7 @@ export class Supervisor {
       interface: request.interface,
       hostVeth: hostVethName(request.id),
       mac,
-      container: { pid: request.pid, startTime: request.pidStartTime },
+      container: containerRefOf(request),
       netnsInode: request.netnsInode,
       phase: 'attaching',
       dhcpClient: request.dhcpClient ?? 'udhcpc',
@@ -177,6 +178,7 @@ export class Supervisor {
       ...(request.ipv4Mode !== undefined && { ipv4Mode: request.ipv4Mode }),
       ...(request.ipv6Mode !== undefined && { ipv6Mode: request.ipv6Mode }),
       ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
+      ...(request.cni !== undefined && { cni: request.cni }),
     };
     const entry = this.newEntry(record);
     this.entries.set(request.id, entry);
@@ -184,7 +186,7 @@ export class Supervisor {
       this.persist(entry);
       step('recorded');
       abort.throwIfAborted();
-      const netns = openContainerNetns(request.pid, request.netnsInode);
+      const netns = openContainerRefNetns(record.container, request.netnsInode);
       try {
         await this.createVethReplacingLeftover({
           hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, netns, containerInterface: request.interface, mac, alias: vethAlias(this.instance, request.netnsInode),
@@ -228,11 +230,14 @@ export class Supervisor {
     }
   }
 
-  /** poststop: release and remove, unless the recorded container still runs (a newer incarnation). */
+  /**
+   * poststop: release and remove, unless the recorded container still runs (a newer incarnation).
+   * A CNI DEL always removes: the runtime calls it before it removes the namespace.
+   */
   async detach(id: string): Promise<TeardownOutcome> {
     const entry = this.entries.get(id);
     if (entry === undefined) return { released: true, removed: true };
-    if (entry.stopping === undefined && entry.record.phase === 'active' && isAlive(entry.record.container)) {
+    if (entry.stopping === undefined && entry.record.cni === undefined && entry.record.phase === 'active' && isContainerAlive(entry.record)) {
       this.log.info({ id }, 'poststop for a container that still runs: kept (late poststop of an earlier incarnation)');
       return { released: true, removed: true }; // nothing of that incarnation is left to remove
     }
@@ -291,7 +296,7 @@ export class Supervisor {
       entry.clientBound = record.lease !== null;
       void entry.client.exited.then(() => this.onClientExit(entry, entry.client));
     }
-    if (record.phase !== 'active' || !isAlive(record.container)) {
+    if (record.phase !== 'active' || !isContainerAlive(record)) {
       await this.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
     } else if (entry.client === undefined && ipv4ModeOf(record) === 'dhcp') {
       await this.startClientFor(entry).catch((error: unknown) => {
@@ -327,7 +332,7 @@ export class Supervisor {
           id: record.id,
           hostVeth: record.hostVeth,
           phase: record.phase,
-          containerAlive: isAlive(record.container),
+          containerAlive: isContainerAlive(record),
           clientPid: client !== undefined && isAlive(client.identity) ? client.identity.pid : undefined,
         })),
         busy: new Set([...this.attaching, ...entries.filter((entry) => entry.stopping !== undefined || entry.record.phase === 'attaching').map((entry) => entry.record.id)]),
@@ -517,8 +522,10 @@ export class Supervisor {
 
   private assertSameContainer(request: AttachRequest): void {
     // The hook checked these; a pid can be reused between its check and ours, so check again.
-    if (readStartTime(request.pid) !== request.pidStartTime) throw new IpperError('NETNS_NOT_FOUND', `container process ${request.pid} is gone`);
-    openContainerNetns(request.pid, request.netnsInode).close();
+    const ref = containerRefOf(request);
+    if (!('netnsPath' in ref) && readStartTime(ref.pid) !== ref.startTime) throw new IpperError('NETNS_NOT_FOUND', `container process ${ref.pid} is gone`);
+    if ('netnsPath' in ref && netnsInodeAt(ref.netnsPath) !== request.netnsInode) throw new IpperError('NETNS_NOT_FOUND', `network namespace "${ref.netnsPath}" is gone or was replaced`);
+    openContainerRefNetns(ref, request.netnsInode).close();
   }
 
   private chooseMac(request: AttachRequest, taken: Set<string>, bridgeIpv4: string | undefined): string {
@@ -545,7 +552,7 @@ export class Supervisor {
   private async startClientFor(entry: Entry): Promise<void> {
     const { record } = entry;
     entry.clientLogOffset = fileSize(clientLogPath(this.paths, record.id));
-    const client = await startClient(this.paths, entry.driver, { ...this.clientTarget(entry), netnsPid: record.container.pid });
+    const client = await startClient(this.paths, entry.driver, { ...this.clientTarget(entry), netns: record.container });
     if (entry.stopping !== undefined) {
       await stopClient(this.paths, entry.driver, client, this.clientTarget(entry)); // torn down while it started: it must not outlive the entry
       return;
@@ -568,7 +575,7 @@ export class Supervisor {
     if (client !== undefined) endClientLeftovers(client);
     if (entry.stopping !== undefined || entry.client !== client || this.entries.get(entry.record.id) !== entry) return;
     entry.client = undefined;
-    if (!isAlive(entry.record.container)) {
+    if (!isContainerAlive(entry.record)) {
       void this.teardown(entry, 'container gone');
       return;
     }
@@ -579,7 +586,7 @@ export class Supervisor {
     entry.restartTimer = setTimeout(() => {
       entry.restartTimer = undefined;
       if (entry.stopping !== undefined) return;
-      if (!isAlive(entry.record.container)) {
+      if (!isContainerAlive(entry.record)) {
         void this.teardown(entry, 'container gone');
         return;
       }
@@ -699,6 +706,13 @@ export class Supervisor {
     await Promise.all(entries.map((entry) => this.teardown(entry, 'release-all')));
     return entries.length;
   }
+}
+
+/** The hook names the container's process; the CNI plugin, the namespace path the runtime gave it. */
+function containerRefOf(request: AttachRequest): ContainerRef {
+  if (request.netnsPath !== undefined) return { netnsPath: request.netnsPath };
+  if (request.pid === undefined || request.pidStartTime === undefined) throw new IpperError('INVALID_REQUEST', 'invalid request: needs either pid and pidStartTime, or netnsPath');
+  return { pid: request.pid, startTime: request.pidStartTime };
 }
 
 /** [dual stack] the sysctls to set on the container end (dhcpv6 never gets this far: checkModes). */
