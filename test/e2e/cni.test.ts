@@ -126,6 +126,9 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  // After a failed test: the clients of what was left would pin namespaces this file removed.
+  await world?.stopSupervisor();
+  for (const pid of world ? clientsOf(world.stateDir, { all: true }) : []) process.kill(pid, 'SIGKILL');
   await world?.destroy();
 });
 
