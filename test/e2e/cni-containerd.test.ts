@@ -4,7 +4,7 @@
 // test's own (a tmpfs on /opt, a bind mount on /etc/cni/net.d): the host's are never touched.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inNs, serverLeases, sh } from '../lab/lab.js';
 import { ensureBusyboxRootfs } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
@@ -73,7 +73,9 @@ beforeAll(async () => {
   ].join('\n'));
   // The mount namespace ctr runs in: held by a sleeping process, set up with mount(8) from outside.
   mountHolder = spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '/bin/sleep', '3600'], { stdio: 'ignore' });
-  await expect.poll(() => mountNsOf(mountHolder!.pid!) !== undefined && mountNsOf(mountHolder!.pid!) !== mountNsOf(process.pid)).toBe(true);
+  await vi.waitFor(() => {
+    if (mountNsOf(mountHolder!.pid!) === undefined || mountNsOf(mountHolder!.pid!) === mountNsOf(process.pid)) throw new Error('mount namespace not made yet');
+  });
   const inHolder = (argv: string[]): string => sh('/usr/bin/nsenter', [`--mount=/proc/${mountHolder!.pid}/ns/mnt`, '--', ...argv]);
   inHolder(['/usr/bin/mount', '-t', 'tmpfs', 'tmpfs', '/opt']);
   inHolder(['/usr/bin/mkdir', '-p', '/opt/cni/bin']);
@@ -85,7 +87,10 @@ beforeAll(async () => {
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
   closeSync(log);
-  await expect.poll(() => inTestMounts(['/usr/bin/ctr', '--address', socket, 'version']).status, { timeout: 20_000 }).toBe(0);
+  await vi.waitFor(() => {
+    const version = inTestMounts(['/usr/bin/ctr', '--address', socket, 'version']);
+    if (version.status !== 0) throw new Error(`containerd does not answer: ${version.stderr}`);
+  }, { timeout: 20_000, interval: 100 });
 }, 60_000);
 
 afterAll(async () => {
@@ -102,7 +107,9 @@ afterAll(async () => {
   }
   if (containerd?.pid !== undefined && isPidAlive(containerd.pid)) {
     containerd.kill('SIGTERM');
-    await expect.poll(() => isPidAlive(containerd!.pid!), { timeout: 10_000 }).toBe(false);
+    await vi.waitFor(() => {
+      if (isPidAlive(containerd!.pid!)) throw new Error('containerd still runs');
+    }, { timeout: 10_000 });
   }
   mountHolder?.kill('SIGKILL');
   await world?.stopSupervisor();
@@ -124,6 +131,24 @@ describe('containerd (ctr run --cni) with an ipper conflist', () => {
     expect(serverLeases(world.lab)).toContainEqual(expect.objectContaining({ ip, mac: network.HWAddr, hostname: `default-${id}` }));
     await expect.poll(() => fetchFrom(world.lab.peerNs, `http://default-${id}.${world.lab.domain}/`), { timeout: 10_000 }).toBe('hello from an ipper container\n');
 
+    // The supervisor dies while the container runs: its client keeps the lease, and the next
+    // supervisor (started here by a CNI STATUS, as the next ADD or DEL would) adopts it as it is.
+    const client = clientsOf(world.stateDir);
+    expect(client).toHaveLength(1);
+    const supervisor = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8').trim());
+    process.kill(supervisor, 'SIGKILL');
+    await expect.poll(() => isPidAlive(supervisor)).toBe(false);
+    const status = spawnSync('/usr/bin/nsenter', [`--net=/run/netns/${world.lab.hostNs}`, '--', IPPER], {
+      encoding: 'utf8',
+      env: { CNI_COMMAND: 'STATUS', IPPER_CONFIG: world.configPath },
+      input: JSON.stringify({ cniVersion: '1.1.0', name: 'lan', type: 'ipper', bridge: world.lab.bridge }),
+    });
+    expect(status.status, status.stdout).toBe(0);
+    expect(Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8').trim())).not.toBe(supervisor);
+    expect(clientsOf(world.stateDir)).toEqual(client);
+    expect(inspect(world, record).NetworkSettings['IPAddress']).toBe(ip);
+    expect(fetchFrom(world.lab.peerNs, `http://default-${id}.${world.lab.domain}/`)).toBe('hello from an ipper container\n');
+
     ctr(['task', 'kill', '-s', 'SIGKILL', id]);
     await expect.poll(() => isPidAlive(pid)).toBe(false);
     ctr(['task', 'rm', id]);
@@ -136,7 +161,7 @@ describe('containerd (ctr run --cni) with an ipper conflist', () => {
     expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
   });
 
-  it('ctr run --rm: ADD before the task starts, DEL when it ends; the supervisor restarted in between changes nothing', async () => {
+  it('ctr run --rm: ADD before the task starts; the supervisor killed meanwhile; the DEL when it ends starts a new one, and the lease is released', async () => {
     const id = 'once';
     const run = spawn('/usr/bin/nsenter', [`--mount=/proc/${mountHolder!.pid}/ns/mnt`, `--net=/run/netns/${world.lab.hostNs}`, '--', '/usr/bin/ctr', '--address', socket, 'run', '--cni', '--rm', '--rootfs', `${world.dir}/rootfs`, id, '/bin/busybox', 'sleep', '600'], {
       stdio: 'ignore',
@@ -152,7 +177,7 @@ describe('containerd (ctr run --cni) with an ipper conflist', () => {
     await expect.poll(() => isPidAlive(supervisor)).toBe(false);
     ctr(['task', 'kill', '-s', 'SIGKILL', id]);
     expect(await exited).not.toBeNull();
-    // DEL came from ctr (the namespace path it names is empty then); a new supervisor did the release.
+    // ctr's DEL (with an empty CNI_NETNS) found no supervisor and started one, which released the lease.
     expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
     expect(serverLeases(world.lab).map((lease) => lease.ip)).not.toContain(ip);
     expect(inNs(world.lab.dhcpNs, ['/bin/cat', world.lab.serverLog])).toContain(`DHCPRELEASE(lan0) ${ip} ${mac}`);
