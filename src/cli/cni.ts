@@ -12,7 +12,7 @@ import { readStdin } from '../sys/stdin.js';
 import { isAlive } from '../sys/proc.js';
 import { SUPERVISOR_START_MS, requestSupervisor } from '../supervisor/connect.js';
 import { teardownWithoutSupervisor } from '../supervisor/fallback.js';
-import { decodeConfig, parseNetConf, readCniVersion, type NetConf } from '../cni/config.js';
+import { decodeConfig, hostConfigPath, parseNetConf, readCniVersion, type NetConf } from '../cni/config.js';
 import { attachmentId, cniHostname, parseCniEnv, type CniEnv } from '../cni/env.js';
 import { cniErrorOf } from '../cni/errors.js';
 import { staleAttachments } from '../cni/gc.js';
@@ -52,10 +52,12 @@ export async function cniCommand(io: CliIo): Promise<number> {
     if (requested !== undefined && isSupportedVersion(requested)) cniVersion = requested;
     // The version is judged first (code 1), before the host config is even read.
     if (requested !== undefined) checkVersion(requested, env.command);
-    const config = loadConfig(io.env);
+    const configPath = hostConfigPath(json) ?? (io.env['IPPER_CONFIG'] || undefined);
+    const config = loadConfig(configPath === undefined ? {} : { IPPER_CONFIG: configPath });
     log = deferredLog({ file: config.logFile, level: config.logLevel, name: 'cni', warn: io.stderr });
+    log.debug({ command, containerId: env.containerId, ifname: env.ifname, netns: env.netns, args: env.args }, 'CNI call');
     const conf = parseNetConf(json, env.command, config);
-    const context: CniContext = { env, conf, config, configPath: io.env['IPPER_CONFIG'] || undefined, log, io };
+    const context: CniContext = { env, conf, config, configPath, log, io };
     switch (env.command) {
       case 'ADD':
         return await add(context);

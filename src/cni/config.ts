@@ -24,6 +24,8 @@ const netConfSchema = z.strictObject({
   /** The conflist's dns: the lease's name servers are what the result reports. */
   dns: z.optional(z.unknown()),
   'cni.dev/valid-attachments': z.optional(z.array(attachmentSchema).check(z.maxLength(100_000))),
+  /** The host config file for this network (default: $IPPER_CONFIG, else /etc/ipper/config.json): see hostConfigPath. */
+  hostConfig: z.optional(z.string().check(z.regex(/^\/[^\0]*$/, 'must be an absolute path'))),
   // ipper's keys, as in the host config.
   bridge: z.optional(hostKeys.bridge.def.innerType),
   dhcpClient: z.optional(hostKeys.dhcpClient.def.innerType),
@@ -72,6 +74,18 @@ function shortValue(value: unknown): string {
 export function readCniVersion(json: unknown): string | undefined {
   const version = typeof json === 'object' && json !== null ? (json as { cniVersion?: unknown }).cniVersion : undefined;
   return typeof version === 'string' ? version : undefined;
+}
+
+/**
+ * The host config file a network names ("hostConfig"), checked before the file is read. A runtime
+ * may call its plugins with a filtered environment (Podman's cleanup process passes no
+ * IPPER_CONFIG), so a network on a non-default config says which one in the network config.
+ */
+export function hostConfigPath(json: Record<string, unknown>): string | undefined {
+  const path = json['hostConfig'];
+  if (path === undefined) return undefined;
+  if (typeof path !== 'string' || !/^\/[^\0]*$/.test(path)) throw new IpperError('INVALID_CONFIG', `invalid network config: hostConfig: must be an absolute path, not ${shortValue(path)}`);
+  return path;
 }
 
 /** stdin as a JSON object, or the decode error (code 6). */

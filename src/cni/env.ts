@@ -15,7 +15,7 @@ export interface CniEnv {
 /** The spec's container id: letters, digits, _ . - (it becomes part of a record id, so bounded). */
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,999}$/;
 
-/** What each command needs from the environment (DEL may come after the namespace is gone: no CNI_NETNS then). */
+/** What each command needs from the environment, and all it reads (DEL may come after the namespace is gone: no CNI_NETNS). */
 const NEEDS: Record<CniCommand, readonly ('CNI_CONTAINERID' | 'CNI_NETNS' | 'CNI_IFNAME')[]> = {
   ADD: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME'],
   CHECK: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME'],
@@ -33,14 +33,16 @@ export function parseCniEnv(env: NodeJS.ProcessEnv): CniEnv {
   const command = env['CNI_COMMAND'];
   if (!isCniCommand(command)) throw new IpperError('INVALID_ENVIRONMENT', `CNI_COMMAND "${String(command).slice(0, 20)}" is not one of ${CNI_COMMANDS.join(', ')}`);
   const value = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
-  for (const name of NEEDS[command]) {
+  const needs = NEEDS[command];
+  for (const name of needs) {
     if (value(name) === undefined) throw new IpperError('INVALID_ENVIRONMENT', `${name} is missing from the environment (required for ${command})`);
   }
-  const containerId = value('CNI_CONTAINERID');
+  // Only what the command uses is read: libcni validates a config with VERSION and "dummy" values.
+  const containerId = needs.includes('CNI_CONTAINERID') ? value('CNI_CONTAINERID') : undefined;
   if (containerId !== undefined && !CONTAINER_ID.test(containerId)) throw new IpperError('INVALID_ENVIRONMENT', `CNI_CONTAINERID "${containerId.slice(0, 40)}" may hold only letters, digits and _ . - (1 to 1000)`);
-  const ifname = value('CNI_IFNAME');
+  const ifname = needs.includes('CNI_IFNAME') ? value('CNI_IFNAME') : undefined;
   if (ifname !== undefined && !isValidInterfaceName(ifname)) throw new IpperError('INVALID_ENVIRONMENT', `CNI_IFNAME "${ifname.slice(0, 40)}" is not an interface name (1-15 of A-Z a-z 0-9 _ . -)`);
-  const netns = value('CNI_NETNS');
+  const netns = needs.includes('CNI_NETNS') ? value('CNI_NETNS') : undefined;
   if (netns !== undefined && !/^\/[^\0]{0,4095}$/.test(netns)) throw new IpperError('INVALID_ENVIRONMENT', `CNI_NETNS "${netns.slice(0, 60)}" is not an absolute path`);
   return { command, containerId, netns, ifname, args: parseCniArgs(value('CNI_ARGS') ?? '') };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
-import { decodeConfig, parseNetConf } from '../../../src/cni/config.js';
+import { decodeConfig, hostConfigPath, parseNetConf } from '../../../src/cni/config.js';
 import { errorOf } from '../helpers/error-of.js';
 
 const host = configSchema.parse({ bridge: 'br0', dhcpClient: 'udhcpc', leaseTimeoutMs: 5000 });
@@ -50,6 +50,19 @@ describe('parseNetConf', () => {
   ] as const)('%s with cniVersion %s is refused', (command, cniVersion, message) => {
     const error = errorOf(() => parseNetConf({ ...base, cniVersion }, command, host));
     expect(error).toMatchObject({ code: 'INCOMPATIBLE_CNI_VERSION', message });
+  });
+});
+
+describe('hostConfigPath', () => {
+  it.each([
+    [{}, undefined],
+    [{ hostConfig: '/etc/ipper/lan2.json' }, '/etc/ipper/lan2.json'],
+  ])('%j: %j', (json, path) => {
+    expect(hostConfigPath(json)).toBe(path);
+  });
+
+  it.each([['etc/ipper.json'], [42]])('%j is refused before anything is read', (hostConfig) => {
+    expect(errorOf(() => hostConfigPath({ hostConfig }))).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/^invalid network config: hostConfig: must be an absolute path, not /) });
   });
 });
 

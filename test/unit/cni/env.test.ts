@@ -11,9 +11,11 @@ describe('parseCniEnv', () => {
     });
   });
 
-  it('DEL needs no namespace (it may be gone); GC, STATUS and VERSION need nothing', () => {
+  it('DEL needs no namespace (it may be gone); GC, STATUS and VERSION need nothing, and ignore what they do not use', () => {
     expect(parseCniEnv({ CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'abc', CNI_IFNAME: 'eth0', CNI_NETNS: '' }).netns).toBeUndefined();
     for (const command of ['GC', 'STATUS', 'VERSION']) expect(parseCniEnv({ CNI_COMMAND: command }).command).toBe(command);
+    // libcni validates a conflist by calling VERSION with "dummy" everywhere.
+    expect(parseCniEnv({ CNI_COMMAND: 'VERSION', CNI_CONTAINERID: 'dummy', CNI_NETNS: 'dummy', CNI_IFNAME: 'dummy' }).command).toBe('VERSION');
   });
 
   it.each([
