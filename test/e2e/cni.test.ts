@@ -160,6 +160,12 @@ describe('CNI plugin against the lab', () => {
     const id = `${containerId}+eth0`;
     expect(inspect(world, id).NetworkSettings).toMatchObject({ IPAddress: ip, HWAddr: mac, CNI: { ContainerID: containerId, IfName: 'eth0', Network: NETWORK, Netns: netns.path } });
     const client = recordOf(id)!.client!.pid;
+    // A second ADD for the same attachment is refused and leaves the first as it was.
+    const twice = cni('ADD', { containerId, netns: netns.path });
+    expect(twice.status).not.toBe(0);
+    expect(twice.json).toMatchObject({ code: 100, msg: `the namespace "${netns.path}" already has an interface "eth0": give this network another CNI_IFNAME` });
+    expect(addressesIn(netns.name)).toEqual([`${ip}/24`]);
+    expect(recordOf(id)!.client!.pid).toBe(client);
 
     const del = cni('DEL', { containerId, netns: netns.path });
     expect(del.status, del.stdout).toBe(0);
