@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inNs, serverLeases, sh } from '../lab/lab.js';
+import { inNs, serverLeases, sh, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, clientsOf, filesIn, holdersOf, isPidAlive, linkNames } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
@@ -195,6 +195,21 @@ describe('CNI plugin against the lab', () => {
     expect(call.json).toMatchObject({ cniVersion: '1.1.0', code: 3, msg: expect.stringContaining(netns.path) });
     expect(call.stdout).not.toMatch(/\n\s+at /); // no stack trace
     expectHostClean();
+  });
+
+  it('ADD with no DHCP server answering: code 11 (try again later), a message naming the bridge and the wait, nothing left', () => {
+    const netns = newNetns();
+    stopServer(world.lab);
+    try {
+      const call = cni('ADD', { containerId: `nolease${randomBytes(4).toString('hex')}`, netns: netns.path, config: netconf({ leaseTimeoutMs: 1500 }) });
+      expect(call.status).not.toBe(0);
+      expect(call.json).toMatchObject({ cniVersion: '1.1.0', code: 11, msg: expect.stringMatching(new RegExp(`^no DHCP lease within 1500 ms: .*${world.lab.bridge}`)) });
+      expect(call.stdout.trim().split('\n')).toHaveLength(1);
+      expect(linkNames(netns.name)).toEqual(['lo']);
+      expectHostClean();
+    } finally {
+      startServer(world.lab);
+    }
   });
 
   it('DEL after the namespace is gone releases the lease and removes everything', () => {
