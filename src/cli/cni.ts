@@ -109,14 +109,15 @@ async function add({ env, conf, config, configPath, io }: CniContext): Promise<n
       leaseTimeoutMs: conf.leaseTimeoutMs,
       onLeaseTimeout: conf.onLeaseTimeout,
       ipv4Mode: 'dhcp',
-      ipv6Mode: 'off',
+      ipv6Mode: conf.ipv6,
+      ipv6WaitMs: conf.ipv6WaitMs,
       ...(conf.macFrom === 'identity' && conf.mac === undefined && { macIdentity: env.args['K8S_POD_NAME'] ?? containerId }),
     },
-    connectOptions(config, configPath, conf.leaseTimeoutMs + SUPERVISOR_START_MS + 5000),
+    connectOptions(config, configPath, Math.max(conf.leaseTimeoutMs, conf.ipv6WaitMs) + SUPERVISOR_START_MS + 5000),
   );
   const record = reply.record;
   if (record === undefined) throw new IpperError('SUPERVISOR_UNAVAILABLE', 'the supervisor replied without a record');
-  const result = buildResult(conf.cniVersion, { ifname, mac: record.mac, netnsPath, hostVeth: record.hostVeth, hostMac: await readHostLinkMac(record.hostVeth), lease: record.lease }, conf.prevResult);
+  const result = buildResult(conf.cniVersion, { ifname, mac: record.mac, netnsPath, hostVeth: record.hostVeth, hostMac: await readHostLinkMac(record.hostVeth), lease: record.lease, ipv6: record.ipv6 }, conf.prevResult);
   io.stdout(`${JSON.stringify(result)}\n`);
   return 0;
 }

@@ -34,8 +34,8 @@ const netConfSchema = z.strictObject({
   macFrom: z.optional(hostKeys.macFrom.def.innerType),
   /** DHCPv4 is what a CNI result reports: "off" is not offered here yet. */
   ipv4: z.optional(z.literal('dhcp', { error: 'must be "dhcp" (the CNI plugin needs an IPv4 lease for its result)' })),
-  /** SLAAC needs a process in the namespace before the client runs: "off" only, for now. */
-  ipv6: z.optional(z.literal('off', { error: 'must be "off" (IPv6 through the CNI plugin is not supported yet)' })),
+  ipv6: z.optional(hostKeys.ipv6.def.innerType),
+  ipv6WaitMs: z.optional(hostKeys.ipv6WaitMs.def.innerType),
 });
 
 type NetConfInput = z.infer<typeof netConfSchema>;
@@ -48,7 +48,6 @@ const NOT_FOR_CNI: Record<string, string> = {
   ipam: 'ipper gets the address by DHCP itself: remove "ipam"',
   resolvConf: 'the runtime writes resolv.conf from the result\'s dns',
   hostnameFrom: 'the DHCP hostname comes from K8S_POD_NAME in CNI_ARGS, else the container id',
-  ipv6WaitMs: 'IPv6 is not supported by the CNI plugin yet',
 };
 
 export interface NetConf {
@@ -59,6 +58,8 @@ export interface NetConf {
   leaseTimeoutMs: number;
   onLeaseTimeout: Config['onLeaseTimeout'];
   macFrom: Config['macFrom'];
+  ipv6: Config['ipv6'];
+  ipv6WaitMs: number;
   /** runtimeConfig.mac (the "mac" capability), normalized. */
   mac: string | undefined;
   prevResult: unknown;
@@ -131,6 +132,8 @@ export function parseNetConf(json: Record<string, unknown>, command: CniCommand,
     leaseTimeoutMs: conf.leaseTimeoutMs ?? host.leaseTimeoutMs,
     onLeaseTimeout: conf.onLeaseTimeout ?? host.onLeaseTimeout,
     macFrom: conf.macFrom ?? host.macFrom,
+    ipv6: conf.ipv6 ?? host.ipv6,
+    ipv6WaitMs: conf.ipv6WaitMs ?? host.ipv6WaitMs,
     mac,
     prevResult: conf.prevResult,
     validAttachments: conf['cni.dev/valid-attachments']?.map((attachment) => ({ containerId: attachment.containerID, ifname: attachment.ifname })),

@@ -9,12 +9,14 @@ export interface AttachmentFacts {
   hostVeth: string;
   /** undefined: could not be read (the field is then left out). */
   hostMac: string | undefined;
-  /** null: onLeaseTimeout "continue" and no lease yet (the result has no ips). */
+  /** null: onLeaseTimeout "continue" and no lease yet (the result has no IPv4). */
   lease: Lease | null;
+  /** The global IPv6 addresses (SLAAC) and the router, as the supervisor last read them. */
+  ipv6?: { addresses: { address: string; prefixLen: number }[]; router?: string | undefined } | undefined;
 }
 
 interface CniInterface { name: string; mac?: string; sandbox?: string }
-interface CniIp { version?: '4'; address: string; gateway?: string; interface: number }
+interface CniIp { version?: '4' | '6'; address: string; gateway?: string; interface: number }
 interface CniRoute { dst: string; gw?: string }
 export interface CniResult {
   cniVersion: string;
@@ -52,6 +54,16 @@ export function buildResult(version: CniVersion, facts: AttachmentFacts, prevRes
     if (lease.router !== undefined) routes.push({ dst: '0.0.0.0/0', gw: lease.router });
     for (const route of lease.routes ?? []) routes.push({ dst: route.to, ...(route.via !== undefined && { gw: route.via }) });
   }
+  const router6 = facts.ipv6?.router;
+  for (const address of facts.ipv6?.addresses ?? []) {
+    ips.push({
+      ...(compareVersions(version, '1.0.0') < 0 && { version: '6' as const }),
+      address: `${address.address}/${address.prefixLen}`,
+      ...(router6 !== undefined && { gateway: router6 }),
+      interface: hostIndex + 1,
+    });
+  }
+  if (router6 !== undefined && (facts.ipv6?.addresses.length ?? 0) > 0) routes.push({ dst: '::/0', gw: router6 });
   const dns = lease === null ? {} : {
     ...(lease.dns.length > 0 && { nameservers: lease.dns }),
     ...(lease.domain !== undefined && { domain: lease.domain }),

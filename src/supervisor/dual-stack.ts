@@ -122,8 +122,10 @@ async function pollIpv6(record: ContainerRecord, waitMs: number, abort: AbortSig
   let routerSince: number | undefined;
   for (;;) {
     const state = readIpv6StateOf(record);
-    if (state === undefined || state.addresses.length > 0 || performance.now() >= deadline || abort.aborted) return state;
-    if (state.router !== undefined) {
+    // A CNI attachment's namespace is read through its DHCP client, which starts meanwhile.
+    const noProcessYet = state === undefined && pidInContainer(record) === undefined;
+    if ((state === undefined && !noProcessYet) || (state !== undefined && state.addresses.length > 0) || performance.now() >= deadline || abort.aborted) return state;
+    if (state?.router !== undefined) {
       routerSince ??= performance.now();
       if (performance.now() - routerSince >= ROUTER_WITHOUT_PREFIX_MS) return state;
     }

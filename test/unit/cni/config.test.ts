@@ -9,17 +9,17 @@ const base = { cniVersion: '1.1.0', name: 'lan', type: 'ipper' };
 describe('parseNetConf', () => {
   it('takes what the host config says where the network says nothing', () => {
     expect(parseNetConf(base, 'ADD', host)).toStrictEqual({
-      cniVersion: '1.1.0', name: 'lan', bridge: 'br0', dhcpClient: 'udhcpc', leaseTimeoutMs: 5000, onLeaseTimeout: 'fail', macFrom: 'random', mac: undefined, prevResult: undefined, validAttachments: undefined,
+      cniVersion: '1.1.0', name: 'lan', bridge: 'br0', dhcpClient: 'udhcpc', leaseTimeoutMs: 5000, onLeaseTimeout: 'fail', macFrom: 'random', ipv6: 'auto', ipv6WaitMs: 2000, mac: undefined, prevResult: undefined, validAttachments: undefined,
     });
   });
 
   it('the network\'s keys win; runtime keys are accepted; the valid list is read', () => {
     const conf = parseNetConf({
-      ...base, bridge: 'lan0', dhcpClient: 'dhclient', leaseTimeoutMs: 20000, onLeaseTimeout: 'continue', macFrom: 'identity', ipv4: 'dhcp', ipv6: 'off',
+      ...base, bridge: 'lan0', dhcpClient: 'dhclient', leaseTimeoutMs: 20000, onLeaseTimeout: 'continue', macFrom: 'identity', ipv4: 'dhcp', ipv6: 'slaac', ipv6WaitMs: 500,
       args: { cni: {} }, capabilities: { mac: true }, runtimeConfig: { mac: '02:AA:bb:cc:dd:ee' }, dns: {}, prevResult: { ips: [] },
       'cni.dev/valid-attachments': [{ containerID: 'c1', ifname: 'eth0' }],
     }, 'GC', host);
-    expect(conf).toMatchObject({ bridge: 'lan0', dhcpClient: 'dhclient', leaseTimeoutMs: 20000, onLeaseTimeout: 'continue', macFrom: 'identity', mac: '02:aa:bb:cc:dd:ee', prevResult: { ips: [] }, validAttachments: [{ containerId: 'c1', ifname: 'eth0' }] });
+    expect(conf).toMatchObject({ ipv6: 'slaac', ipv6WaitMs: 500, bridge: 'lan0', dhcpClient: 'dhclient', leaseTimeoutMs: 20000, onLeaseTimeout: 'continue', macFrom: 'identity', mac: '02:aa:bb:cc:dd:ee', prevResult: { ips: [] }, validAttachments: [{ containerId: 'c1', ifname: 'eth0' }] });
   });
 
   it.each([
@@ -35,7 +35,7 @@ describe('parseNetConf', () => {
     ['another type', { type: 'bridge' }, 'INVALID_CONFIG', 'invalid network config: type: must be "ipper"'],
     ['a bad name', { name: '-lan' }, 'INVALID_CONFIG', 'invalid network config: name: must start with a letter or digit and hold only letters, digits and _ . -'],
     ['ipv4 off', { ipv4: 'off' }, 'INVALID_CONFIG', 'invalid network config: ipv4: must be "dhcp" (the CNI plugin needs an IPv4 lease for its result)'],
-    ['ipv6 auto', { ipv6: 'auto' }, 'INVALID_CONFIG', 'invalid network config: ipv6: must be "off" (IPv6 through the CNI plugin is not supported yet)'],
+    ['an ipv6 mode ipper does not have', { ipv6: 'stateful' }, 'INVALID_CONFIG', 'invalid network config: ipv6: must be one of "off", "slaac", "dhcpv6", "auto"'],
     ['a bad mac', { runtimeConfig: { mac: '01:00:5e:00:00:01' } }, 'INVALID_CONFIG', expect.stringMatching(/^invalid network config: runtimeConfig.mac: "01:00:5e:00:00:01" /)],
   ])('%s', (_name, extra, code, message) => {
     const error = errorOf(() => parseNetConf({ ...base, ...extra }, 'ADD', host));

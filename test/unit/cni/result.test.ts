@@ -23,6 +23,18 @@ describe('buildResult', () => {
     expect(buildResult(version, facts).ips).toStrictEqual([{ version: '4', address: '192.168.1.50/24', gateway: '192.168.1.1', interface: 1 }]);
   });
 
+  it('SLAAC addresses join the IPv4 lease, with the router as gateway and the IPv6 default route ("version" 6 before 1.0.0)', () => {
+    const ipv6 = { addresses: [{ address: 'fd97:5f::1234', prefixLen: 64 }], router: 'fe80::1' };
+    const result = buildResult('1.1.0', { ...facts, ipv6 });
+    expect(result.ips).toEqual([
+      { address: '192.168.1.50/24', gateway: '192.168.1.1', interface: 1 },
+      { address: 'fd97:5f::1234/64', gateway: 'fe80::1', interface: 1 },
+    ]);
+    expect(result.routes).toContainEqual({ dst: '::/0', gw: 'fe80::1' });
+    expect(buildResult('0.4.0', { ...facts, ipv6 }).ips[1]).toMatchObject({ version: '6' });
+    expect(buildResult('1.1.0', { ...facts, ipv6: { addresses: [] } }).ips).toHaveLength(1);
+  });
+
   it('no lease yet (onLeaseTimeout continue): interfaces only', () => {
     expect(buildResult('1.0.0', { ...facts, lease: null, hostMac: undefined })).toStrictEqual({
       cniVersion: '1.0.0', interfaces: [{ name: 'ipr0123456789ab' }, { name: 'eth0', mac: '02:01:01:32:aa:bb', sandbox: '/run/netns/c1' }], ips: [], routes: [], dns: {},
