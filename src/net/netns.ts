@@ -72,6 +72,16 @@ export async function withContainerNetns<T>(pid: number, expectedInode: number, 
   }
 }
 
+/** The same, for a record's container: by its process, or by the path a CNI runtime named. */
+export async function withContainerRefNetns<T>(ref: { pid: number } | { netnsPath: string }, expectedInode: number, work: (netns: NetnsHandle) => Promise<T>): Promise<T> {
+  const netns = openContainerRefNetns(ref, expectedInode);
+  try {
+    return await work(netns);
+  } finally {
+    netns.close();
+  }
+}
+
 /** argv that runs `command` inside the namespace held by `netns`. */
 export function inNetns(netns: NetnsHandle, command: readonly string[]): { file: string; args: string[] } {
   return { file: toolPath('nsenter'), args: [`--net=${netns.path}`, '--', ...command] };

@@ -571,7 +571,7 @@ export class Supervisor {
   /** Neighbours holding a stale MAC for these addresses learn ours; a failure costs only that. */
   private async announce(entry: Entry, addresses: readonly string[]): Promise<void> {
     const { record } = entry;
-    await announceAddresses(this.helper.ensure(), { pid: record.container.pid, netnsInode: record.netnsInode, interface: record.interface, addresses })
+    await announceAddresses(this.helper.ensure(), { container: record.container, netnsInode: record.netnsInode, interface: record.interface, addresses })
       .catch((error: unknown) => this.log.warn({ id: record.id, addresses, err: error }, 'address not announced'));
   }
 
