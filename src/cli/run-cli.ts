@@ -33,6 +33,9 @@ Usage:
                                         also does it every gcIntervalMs)
   ipper supervisor [--release-all]      run the per-host supervisor (started on demand);
                                         --release-all: release every lease on purpose
+  CNI_COMMAND=ADD|DEL|CHECK|STATUS|GC|VERSION ipper < network.json
+                                        the CNI plugin (installed as /opt/cni/bin/ipper):
+                                        the network config on stdin, the result on stdout
   ipper <command> --help                that command's help, with examples
   ipper --version | --help
 
