@@ -12,7 +12,8 @@ import { createVeth, deleteLink, getBridgeInfo, ipBatchInNetns, type BridgeInfo,
 import { deriveMac, generateUniqueMac } from '../net/mac.js';
 import { hostVethName, instanceId, vethAlias } from '../net/names.js';
 import { openContainerRefNetns, withContainerNetns } from '../net/netns.js';
-import { isContainerAlive, netnsInodeAt, type ContainerRef } from '../store/container-ref.js';
+import { isContainerAlive, netnsInodeAt } from '../store/container-ref.js';
+import { containerRefOf } from './container-of.js';
 import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
 import { announceAddresses } from '../net/announce.js';
@@ -716,13 +717,6 @@ export class Supervisor {
     await Promise.all(entries.map((entry) => this.teardown(entry, 'release-all')));
     return entries.length;
   }
-}
-
-/** The hook names the container's process; the CNI plugin, the namespace path the runtime gave it. */
-function containerRefOf(request: AttachRequest): ContainerRef {
-  if (request.netnsPath !== undefined) return { netnsPath: request.netnsPath };
-  if (request.pid === undefined || request.pidStartTime === undefined) throw new IpperError('INVALID_REQUEST', 'invalid request: needs either pid and pidStartTime, or netnsPath');
-  return { pid: request.pid, startTime: request.pidStartTime };
 }
 
 /** [dual stack] the sysctls to set on the container end (dhcpv6 never gets this far: checkModes). */
