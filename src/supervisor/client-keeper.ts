@@ -1,0 +1,97 @@
+// Keeping a container's DHCP client running: start it in the container's namespace, restart it
+// with a back-off when it exits while the container runs, and wait for its lease.
+import { readFileSync, statSync } from 'node:fs';
+import { isContainerAlive } from '../store/container-ref.js';
+import { clientLogPath, endClientLeftovers, startClient, stopClient, type ClientHandle } from './clients.js';
+import { clientTarget, persist, type SupervisorContext } from './context.js';
+import { advance, RESTART_MIN_MS, type Entry } from './entries.js';
+import { isTearingDown, type LeaseWaitOutcome } from './lifecycle.js';
+
+const RESTART_MAX_MS = 60_000;
+
+/** Starts a client in the container's own namespace, entered by the container's pid or CNI namespace path (never a dead client's). */
+export async function startClientFor(context: SupervisorContext, entry: Entry): Promise<void> {
+  const { record } = entry;
+  entry.clientLogOffset = fileSize(clientLogPath(context.paths, entry.key));
+  const client = await startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netns: record.container });
+  if (isTearingDown(entry.state)) {
+    await stopClient(context.paths, entry.driver, client, clientTarget(context, entry)); // torn down while it started: it must not outlive the entry
+    return;
+  }
+  advance(entry, { type: 'client-started' });
+  entry.client = client;
+  record.client = { ...client.identity, token: client.token };
+  persist(context, entry);
+  context.log.info({ id: entry.key, clientPid: client.identity.pid }, 'DHCP client started');
+  void client.exited.then(() => onClientExit(context, entry, client));
+}
+
+/**
+ * The entry's client exited (or undefined: a new one could not be started): restarted after a
+ * back-off while the container runs, torn down once it does not.
+ */
+export function onClientExit(context: SupervisorContext, entry: Entry, client: ClientHandle | undefined): void {
+  // What a client killed by hand leaves (dhcpcd's helpers) would hold the namespace and the lease.
+  if (client !== undefined) endClientLeftovers(client);
+  if (isTearingDown(entry.state) || entry.client !== client || !context.entries.holds(entry)) return;
+  entry.client = undefined;
+  if (!isContainerAlive(entry.record)) {
+    void context.teardown(entry, 'container gone');
+    return;
+  }
+  advance(entry, { type: 'client-exited' });
+  const delay = entry.restartDelayMs;
+  context.clientRestarts += 1;
+  entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
+  context.log.warn({ id: entry.key, delayMs: delay }, 'DHCP client exited; restarting');
+  entry.restartTimer = setTimeout(() => {
+    entry.restartTimer = undefined;
+    if (isTearingDown(entry.state)) return;
+    if (!isContainerAlive(entry.record)) {
+      void context.teardown(entry, 'container gone');
+      return;
+    }
+    startClientFor(context, entry).catch((error: unknown) => {
+      context.log.error({ id: entry.key, err: error }, 'DHCP client restart failed');
+      onClientExit(context, entry, undefined);
+    });
+  }, delay);
+}
+
+/** The lease resets the back-off: the next exit restarts at once again. */
+export function resetRestartDelay(entry: Entry): void {
+  entry.restartDelayMs = RESTART_MIN_MS;
+}
+
+/** Waits until a lease is bound, the time is up, the caller gives up, or the entry is torn down. */
+export function waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal): Promise<LeaseWaitOutcome> {
+  return new Promise((resolve) => {
+    const finish = (outcome: LeaseWaitOutcome): void => {
+      clearTimeout(timer);
+      entry.leaseWaiters.delete(finish);
+      abort.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    const onAbort = (): void => finish('aborted');
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    entry.leaseWaiters.add(finish);
+    abort.addEventListener('abort', onAbort);
+  });
+}
+
+/** What the current client printed since it started. */
+export function clientLogSince(context: SupervisorContext, entry: Entry): string {
+  try {
+    return readFileSync(clientLogPath(context.paths, entry.key), 'utf8').slice(entry.clientLogOffset);
+  } catch {
+    return ''; // no log: the client never started
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
