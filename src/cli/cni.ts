@@ -111,13 +111,14 @@ async function add({ env, conf, config, configPath, io }: CniContext): Promise<n
       ipv4Mode: 'dhcp',
       ipv6Mode: conf.ipv6,
       ipv6WaitMs: conf.ipv6WaitMs,
+      ...(!conf.defaultRoute && { defaultRoute: false as const }),
       ...(conf.macFrom === 'identity' && conf.mac === undefined && { macIdentity: env.args['K8S_POD_NAME'] ?? containerId }),
     },
     connectOptions(config, configPath, Math.max(conf.leaseTimeoutMs, conf.ipv6WaitMs) + SUPERVISOR_START_MS + 5000),
   );
   const record = reply.record;
   if (record === undefined) throw new IpperError('SUPERVISOR_UNAVAILABLE', 'the supervisor replied without a record');
-  const result = buildResult(conf.cniVersion, { ifname, mac: record.mac, netnsPath, hostVeth: record.hostVeth, hostMac: await readHostLinkMac(record.hostVeth), lease: record.lease, ipv6: record.ipv6 }, conf.prevResult);
+  const result = buildResult(conf.cniVersion, { ifname, mac: record.mac, netnsPath, hostVeth: record.hostVeth, hostMac: await readHostLinkMac(record.hostVeth), lease: record.lease, ipv6: record.ipv6, defaultRoute: conf.defaultRoute }, conf.prevResult);
   io.stdout(`${JSON.stringify(result)}\n`);
   return 0;
 }

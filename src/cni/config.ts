@@ -36,6 +36,8 @@ const netConfSchema = z.strictObject({
   ipv4: z.optional(z.literal('dhcp', { error: 'must be "dhcp" (the CNI plugin needs an IPv4 lease for its result)' })),
   ipv6: z.optional(hostKeys.ipv6.def.innerType),
   ipv6WaitMs: z.optional(hostKeys.ipv6WaitMs.def.innerType),
+  /** false: the lease's router is not made the default route (a secondary network under Multus). */
+  defaultRoute: z.optional(z.boolean()),
 });
 
 type NetConfInput = z.infer<typeof netConfSchema>;
@@ -60,6 +62,7 @@ export interface NetConf {
   macFrom: Config['macFrom'];
   ipv6: Config['ipv6'];
   ipv6WaitMs: number;
+  defaultRoute: boolean;
   /** runtimeConfig.mac (the "mac" capability), normalized. */
   mac: string | undefined;
   prevResult: unknown;
@@ -134,6 +137,7 @@ export function parseNetConf(json: Record<string, unknown>, command: CniCommand,
     macFrom: conf.macFrom ?? host.macFrom,
     ipv6: conf.ipv6 ?? host.ipv6,
     ipv6WaitMs: conf.ipv6WaitMs ?? host.ipv6WaitMs,
+    defaultRoute: conf.defaultRoute ?? true,
     mac,
     prevResult: conf.prevResult,
     validAttachments: conf['cni.dev/valid-attachments']?.map((attachment) => ({ containerId: attachment.containerID, ifname: attachment.ifname })),

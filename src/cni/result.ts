@@ -11,6 +11,8 @@ export interface AttachmentFacts {
   hostMac: string | undefined;
   /** null: onLeaseTimeout "continue" and no lease yet (the result has no IPv4). */
   lease: Lease | null;
+  /** false: no default route was installed, so none is reported (a secondary network). Absent: true. */
+  defaultRoute?: boolean;
   /** The global IPv6 addresses (SLAAC) and the router, as the supervisor last read them. */
   ipv6?: { addresses: { address: string; prefixLen: number }[]; router?: string | undefined } | undefined;
 }
@@ -51,7 +53,7 @@ export function buildResult(version: CniVersion, facts: AttachmentFacts, prevRes
       ...(lease.router !== undefined && { gateway: lease.router }),
       interface: hostIndex + 1,
     });
-    if (lease.router !== undefined) routes.push({ dst: '0.0.0.0/0', gw: lease.router });
+    if (lease.router !== undefined && facts.defaultRoute !== false) routes.push({ dst: '0.0.0.0/0', gw: lease.router });
     for (const route of lease.routes ?? []) routes.push({ dst: route.to, ...(route.via !== undefined && { gw: route.via }) });
   }
   const router6 = facts.ipv6?.router;

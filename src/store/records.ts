@@ -54,6 +54,8 @@ export const recordSchema = z.object({
   resolvConf: z.optional(resolvStateSchema),
   /** Set for an attachment made by the CNI plugin (absent: the OCI hook's). */
   cni: z.optional(cniAttachmentSchema),
+  /** false: the lease's router never becomes the default route (a CNI secondary network). Absent: as `extra` says. */
+  defaultRoute: z.optional(z.literal(false)),
   /**
    * An interface beyond the container's first (a second bridge in ipper.bridge, or `ipper attach
    * -i`): kept under its own key (recordKey), with its own veth, MAC, client and lease; it never

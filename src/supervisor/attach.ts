@@ -136,6 +136,7 @@ function newRecord(request: AttachRequest, key: string, mac: string): ContainerR
     ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
     ...(request.extra === true && { extra: true }),
     ...(request.cni !== undefined && { cni: request.cni }),
+    ...(request.defaultRoute === false && { defaultRoute: false }),
   };
 }
 

@@ -42,6 +42,8 @@ export const attachRequestSchema = z.strictObject({
   macIdentity: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   /** An interface beyond the container's first (see the record's `extra`): no default route. */
   extra: z.optional(z.literal(true)),
+  /** false: no default route through this interface either (a CNI network with "defaultRoute": false). */
+  defaultRoute: z.optional(z.literal(false)),
 }).check(z.refine((request) => (request.netnsPath === undefined) === (request.pid !== undefined && request.pidStartTime !== undefined), 'needs either pid and pidStartTime, or netnsPath'));
 
 export const detachRequestSchema = z.strictObject({

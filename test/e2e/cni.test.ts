@@ -325,6 +325,24 @@ describe('CNI plugin against the lab', () => {
     expectHostClean();
   });
 
+  it('defaultRoute false (a secondary network, as under Multus): the address without a default route, and none in the result', () => {
+    const netns = newNetns();
+    inNs(netns.name, ['/usr/sbin/ip', 'link', 'set', 'lo', 'up']);
+    const containerId = `second${randomBytes(4).toString('hex')}`;
+    const { result, ip } = add(containerId, netns, netconf({ defaultRoute: false }));
+    expect(addressesIn(netns.name)).toEqual([`${ip}/24`]);
+    expect(inNs(netns.name, ['/usr/sbin/ip', '-4', 'route', 'show', 'default']).trim()).toBe('');
+    expect(result.routes).not.toContainEqual(expect.objectContaining({ dst: '0.0.0.0/0' }));
+    // The same network without the key: the lease's router is the default route.
+    const other = newNetns();
+    const first = `first${randomBytes(4).toString('hex')}`;
+    add(first, other);
+    expect(inNs(other.name, ['/usr/sbin/ip', '-4', 'route', 'show', 'default'])).toContain(`default via ${world.lab.serverAddress} dev eth0`);
+    expect(cni('DEL', { containerId, netns: netns.path }).status).toBe(0);
+    expect(cni('DEL', { containerId: first, netns: other.path }).status).toBe(0);
+    expectHostClean();
+  });
+
   it('0.4.0 results carry "version" in each IP', () => {
     const netns = newNetns();
     const containerId = `old${randomBytes(4).toString('hex')}`;

@@ -9,17 +9,17 @@ const base = { cniVersion: '1.1.0', name: 'lan', type: 'ipper' };
 describe('parseNetConf', () => {
   it('takes what the host config says where the network says nothing', () => {
     expect(parseNetConf(base, 'ADD', host)).toStrictEqual({
-      cniVersion: '1.1.0', name: 'lan', bridge: 'br0', dhcpClient: 'udhcpc', leaseTimeoutMs: 5000, onLeaseTimeout: 'fail', macFrom: 'random', ipv6: 'auto', ipv6WaitMs: 2000, mac: undefined, prevResult: undefined, validAttachments: undefined,
+      cniVersion: '1.1.0', name: 'lan', bridge: 'br0', dhcpClient: 'udhcpc', leaseTimeoutMs: 5000, onLeaseTimeout: 'fail', macFrom: 'random', ipv6: 'auto', ipv6WaitMs: 2000, defaultRoute: true, mac: undefined, prevResult: undefined, validAttachments: undefined,
     });
   });
 
   it('the network\'s keys win; runtime keys are accepted; the valid list is read', () => {
     const conf = parseNetConf({
-      ...base, bridge: 'lan0', dhcpClient: 'dhclient', leaseTimeoutMs: 20000, onLeaseTimeout: 'continue', macFrom: 'identity', ipv4: 'dhcp', ipv6: 'slaac', ipv6WaitMs: 500,
+      ...base, bridge: 'lan0', dhcpClient: 'dhclient', leaseTimeoutMs: 20000, onLeaseTimeout: 'continue', macFrom: 'identity', ipv4: 'dhcp', ipv6: 'slaac', ipv6WaitMs: 500, defaultRoute: false,
       args: { cni: {} }, capabilities: { mac: true }, runtimeConfig: { mac: '02:AA:bb:cc:dd:ee' }, dns: {}, prevResult: { ips: [] },
       'cni.dev/valid-attachments': [{ containerID: 'c1', ifname: 'eth0' }],
     }, 'GC', host);
-    expect(conf).toMatchObject({ ipv6: 'slaac', ipv6WaitMs: 500, bridge: 'lan0', dhcpClient: 'dhclient', leaseTimeoutMs: 20000, onLeaseTimeout: 'continue', macFrom: 'identity', mac: '02:aa:bb:cc:dd:ee', prevResult: { ips: [] }, validAttachments: [{ containerId: 'c1', ifname: 'eth0' }] });
+    expect(conf).toMatchObject({ ipv6: 'slaac', ipv6WaitMs: 500, defaultRoute: false, bridge: 'lan0', dhcpClient: 'dhclient', leaseTimeoutMs: 20000, onLeaseTimeout: 'continue', macFrom: 'identity', mac: '02:aa:bb:cc:dd:ee', prevResult: { ips: [] }, validAttachments: [{ containerId: 'c1', ifname: 'eth0' }] });
   });
 
   it.each([

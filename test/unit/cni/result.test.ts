@@ -35,6 +35,12 @@ describe('buildResult', () => {
     expect(buildResult('1.1.0', { ...facts, ipv6: { addresses: [] } }).ips).toHaveLength(1);
   });
 
+  it('defaultRoute false (a secondary network): no default route reported; the gateway and classless routes stay', () => {
+    const result = buildResult('1.1.0', { ...facts, defaultRoute: false });
+    expect(result.routes).toEqual([{ dst: '10.0.0.0/8', gw: '192.168.1.2' }]);
+    expect(result.ips[0]).toMatchObject({ gateway: '192.168.1.1' });
+  });
+
   it('no lease yet (onLeaseTimeout continue): interfaces only', () => {
     expect(buildResult('1.0.0', { ...facts, lease: null, hostMac: undefined })).toStrictEqual({
       cniVersion: '1.0.0', interfaces: [{ name: 'ipr0123456789ab' }, { name: 'eth0', mac: '02:01:01:32:aa:bb', sandbox: '/run/netns/c1' }], ips: [], routes: [], dns: {},
