@@ -1,12 +1,13 @@
 // What createRuntime and `ipper attach` share: check the target, then ask the supervisor.
 import { readFileSync } from 'node:fs';
-import { resolveAddressModes, resolveContainerSettings } from '../config/annotations.js';
+import { resolveAddressModes, resolveClientId, resolveContainerSettings } from '../config/annotations.js';
 import type { Config } from '../config/schema.js';
 import { IpperError } from '../errors.js';
 import { assertForeignNetns } from '../net/netns.js';
 import type { ResolvTarget } from '../net/resolv.js';
 import type { ContainerRecord } from '../store/records.js';
 import { readInterfaceNames, readStartTime } from '../sys/proc.js';
+import { checkDhcpv6Client, dhcpv6UseOf } from '../supervisor/dhcpv6.js';
 import { SUPERVISOR_START_MS, requestSupervisor, type ConnectOptions } from '../supervisor/connect.js';
 import type { RequestBody } from '../supervisor/protocol.js';
 import { extraInterfaceHostname, nthInterface } from '../net/names.js';
@@ -72,9 +73,8 @@ export async function requestAttach(target: AttachTarget, config: Config, config
   if (pidStartTime === undefined) throw new IpperError('NETNS_NOT_FOUND', `container process ${target.pid} is gone`);
   const settings = resolveContainerSettings(config, target.id, target.annotations);
   const modes = resolveAddressModes(config, target.annotations);
-  if (modes.ipv6 === 'dhcpv6') {
-    throw new IpperError('NOT_SUPPORTED', 'ipv6 "dhcpv6" is not yet supported (no DHCPv6 client yet): use "slaac", "auto" or "off"');
-  }
+  const clientId = resolveClientId(config, target.annotations);
+  checkDhcpv6Client({ ipv6Mode: modes.ipv6, dhcpClient: config.dhcpClient });
   let hostname = settings.hostname;
   if (config.hostnameFrom === 'config' && target.annotations?.['ipper.hostname'] === undefined && target.configHostname !== undefined) {
     hostname = resolveContainerSettings(config, target.id, { 'ipper.hostname': target.configHostname }).hostname;
@@ -89,7 +89,8 @@ export async function requestAttach(target: AttachTarget, config: Config, config
   }
   // The identity behind a derived MAC: a name the operator chose, or else the id.
   const identity = config.macFrom === 'identity' && settings.mac === undefined ? target.annotations?.['ipper.hostname'] ?? target.id : undefined;
-  const common = { op: 'attach', id: target.id, pid: target.pid, pidStartTime, netnsInode, dhcpClient: config.dhcpClient, leaseTimeoutMs: config.leaseTimeoutMs, onLeaseTimeout: config.onLeaseTimeout, ipv6WaitMs: config.ipv6WaitMs } as const;
+  // clientId: each interface's identity is its own (the supervisor scopes an extra one's by its name).
+  const common = { op: 'attach', id: target.id, pid: target.pid, pidStartTime, netnsInode, dhcpClient: config.dhcpClient, leaseTimeoutMs: config.leaseTimeoutMs, onLeaseTimeout: config.onLeaseTimeout, ipv6WaitMs: config.ipv6WaitMs, clientId } as const;
   const options = connectOptions(config, configPath, Math.max(config.leaseTimeoutMs, config.ipv6WaitMs) + SUPERVISOR_START_MS + 5000);
   const requestFor = (plan: InterfacePlan, index: number): RequestBody => {
     const mac = index === 0 ? settings.mac : undefined;
@@ -103,7 +104,8 @@ export async function requestAttach(target: AttachTarget, config: Config, config
       : {
           ...common, bridge: plan.bridge, interface: plan.name, hostname, ipv4Mode: modes.ipv4, ipv6Mode: modes.ipv6,
           ...(mac !== undefined && { mac }),
-          ...(config.resolvConf === 'write' && modes.ipv4 === 'dhcp' && target.resolvConf !== undefined && { resolvConf: target.resolvConf }),
+          // A DHCP lease of either family brings the name servers (DHCPv6: from a client that does it).
+          ...(config.resolvConf === 'write' && (modes.ipv4 === 'dhcp' || dhcpv6UseOf({ ipv6Mode: modes.ipv6, dhcpClient: config.dhcpClient }) !== 'off') && target.resolvConf !== undefined && { resolvConf: target.resolvConf }),
           ...(identity !== undefined && { macIdentity: identity }),
         };
   };

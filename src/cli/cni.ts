@@ -106,6 +106,7 @@ async function add({ env, conf, config, configPath, io }: CniContext): Promise<n
       ...(conf.mac !== undefined && { mac: conf.mac }),
       hostname: cniHostname(containerId, env.args),
       dhcpClient: conf.dhcpClient,
+      clientId: { from: conf.clientId },
       leaseTimeoutMs: conf.leaseTimeoutMs,
       onLeaseTimeout: conf.onLeaseTimeout,
       ipv4Mode: 'dhcp',

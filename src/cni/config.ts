@@ -32,6 +32,7 @@ const netConfSchema = z.strictObject({
   leaseTimeoutMs: z.optional(hostKeys.leaseTimeoutMs.def.innerType),
   onLeaseTimeout: z.optional(hostKeys.onLeaseTimeout.def.innerType),
   macFrom: z.optional(hostKeys.macFrom.def.innerType),
+  clientId: z.optional(hostKeys.clientId.def.innerType),
   /** DHCPv4 is what a CNI result reports: "off" is not offered here yet. */
   ipv4: z.optional(z.literal('dhcp', { error: 'must be "dhcp" (the CNI plugin needs an IPv4 lease for its result)' })),
   ipv6: z.optional(hostKeys.ipv6.def.innerType),
@@ -60,6 +61,7 @@ export interface NetConf {
   leaseTimeoutMs: number;
   onLeaseTimeout: Config['onLeaseTimeout'];
   macFrom: Config['macFrom'];
+  clientId: Config['clientId'];
   ipv6: Config['ipv6'];
   ipv6WaitMs: number;
   defaultRoute: boolean;
@@ -135,6 +137,7 @@ export function parseNetConf(json: Record<string, unknown>, command: CniCommand,
     leaseTimeoutMs: conf.leaseTimeoutMs ?? host.leaseTimeoutMs,
     onLeaseTimeout: conf.onLeaseTimeout ?? host.onLeaseTimeout,
     macFrom: conf.macFrom ?? host.macFrom,
+    clientId: conf.clientId ?? host.clientId,
     ipv6: conf.ipv6 ?? host.ipv6,
     ipv6WaitMs: conf.ipv6WaitMs ?? host.ipv6WaitMs,
     defaultRoute: conf.defaultRoute ?? true,

@@ -67,7 +67,7 @@ export interface VethSpec {
   /** Marks the host end as this supervisor instance's (see vethAlias). */
   alias: string;
   /** The container end's IPv6 sysctls are set for this mode before it goes up (see net/ipv6.ts). */
-  ipv6Mode?: Exclude<Ipv6Mode, 'dhcpv6'> | undefined;
+  ipv6Mode?: Ipv6Mode | undefined;
 }
 
 /**
@@ -100,10 +100,10 @@ export async function deleteLink(name: string): Promise<void> {
   }
 }
 
-/** Runs `ip -4 -batch -` inside the container's namespace: one process for a whole configuration. */
-export async function ipBatchInNetns(netns: NetnsHandle, commands: readonly string[]): Promise<void> {
+/** Runs `ip -4 -batch -` (or -6) inside the container's namespace: one process for a whole configuration. */
+export async function ipBatchInNetns(netns: NetnsHandle, commands: readonly string[], family: '-4' | '-6' = '-4'): Promise<void> {
   if (commands.length === 0) return;
-  const command = inNetns(netns, [toolPath('ip'), '-4', '-batch', '-']);
+  const command = inNetns(netns, [toolPath('ip'), family, '-batch', '-']);
   await run(command.file, command.args, { input: `${commands.join('\n')}\n` });
 }
 

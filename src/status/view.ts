@@ -3,6 +3,7 @@
 import { shortId } from '../net/names.js';
 import type { ContainerRecord } from '../store/records.js';
 import { deriveLeaseState, leaseTiming, type LeaseState } from './lease-state.js';
+import { dhcpv6LeaseTiming } from '../dhcp/lease6.js';
 
 /** What the supervisor's `status` reply said, or why there was none. */
 export type SupervisorFacts =
@@ -55,13 +56,14 @@ export interface StatusJson {
 }
 
 export function containerStatus(record: ContainerRecord, clientAlive: boolean, clientName: string, now: Date): ContainerStatus {
-  const { lease } = record;
+  // The IPv4 lease, or for a container without one its DHCPv6 lease (same timers).
+  const lease = record.lease ?? dhcpv6LeaseTiming(record.dhcpv6);
   const timing = leaseTiming(lease);
   return {
     id: record.id,
     shortId: shortId(record.id),
     name: null,
-    addresses: lease === null ? [] : [`${lease.ip}/${lease.prefixLen}`],
+    addresses: [...(record.lease === null ? [] : [`${record.lease.ip}/${record.lease.prefixLen}`]), ...(record.ipv6?.addresses ?? []).map((entry) => `${entry.address}/${entry.prefixLen}`)],
     mac: record.mac,
     bridge: record.bridge,
     hostVeth: record.hostVeth,

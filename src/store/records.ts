@@ -3,9 +3,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import * as z from '../config/zod.js';
+import { clientIdentitySchema } from '../dhcp/client-id.js';
 import { dhcpClientSchema } from '../dhcp/driver.js';
 import { IPV4_MODES, IPV6_MODES } from '../config/schema.js';
 import { leaseSchema } from '../dhcp/lease.js';
+import { dhcpv6StateSchema } from '../dhcp/lease6.js';
 import { resolvStateSchema } from '../net/resolv.js';
 import { ensurePrivateDir, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
 
@@ -56,6 +58,12 @@ export const recordSchema = z.object({
   cni: z.optional(cniAttachmentSchema),
   /** false: the lease's router never becomes the default route (a CNI secondary network). Absent: as `extra` says. */
   defaultRoute: z.optional(z.literal(false)),
+  /** The client id and DUID/IAID its client sends, fixed at attach: every restart of the client sends the same. */
+  clientIdentity: z.optional(clientIdentitySchema),
+  /** The address this identity held last (store/addresses.ts), asked for at the first discover. */
+  requestIpv4: z.optional(z.ipv4()),
+  /** DHCPv6 (a client that does it): the advertisements' flags, the IA_NA addresses and DNS. */
+  dhcpv6: z.optional(dhcpv6StateSchema),
   /**
    * An interface beyond the container's first (a second bridge in ipper.bridge, or `ipper attach
    * -i`): kept under its own key (recordKey), with its own veth, MAC, client and lease; it never

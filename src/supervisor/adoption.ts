@@ -6,7 +6,7 @@ import { isContainerAlive } from '../store/container-ref.js';
 import { adoptClient } from './clients.js';
 import { onClientExit, startClientFor } from './client-keeper.js';
 import type { SupervisorContext } from './context.js';
-import { ipv4ModeOf } from './dual-stack.js';
+import { clientNeeded } from './dhcpv6.js';
 import { advance } from './entries.js';
 
 /**
@@ -41,18 +41,18 @@ async function adoptRecord(context: SupervisorContext, record: ContainerRecord):
   if (record.client !== null && isAlive(record.client)) {
     const client = adoptClient(record.client, record.client.token);
     entry.client = client;
-    advance(entry, { type: 'client-adopted', holdsLease: record.lease !== null });
+    advance(entry, { type: 'client-adopted', holdsLease: record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0 }); // [dual stack] either family's lease
     void client.exited.then(() => onClientExit(context, entry, client));
   }
   if (record.phase !== 'active' || !isContainerAlive(record)) {
     await context.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
-  } else if (entry.client === undefined && ipv4ModeOf(record) === 'dhcp') {
+  } else if (entry.client === undefined && clientNeeded(record)) {
     await startClientFor(context, entry).catch((error: unknown) => {
       context.log.error({ id: entry.key, err: error }, 'DHCP client not started at adoption; retrying');
       onClientExit(context, entry, undefined);
     });
   } else if (entry.client === undefined) {
-    advance(entry, { type: 'client-not-needed' }); // [dual stack] IPv4 off: IPv6 alone, no client to keep
+    advance(entry, { type: 'client-not-needed' }); // [dual stack] no DHCP of either family: SLAAC alone, no client to keep
   } else {
     context.log.info({ id: entry.key, clientPid: record.client?.pid }, 'client adopted');
   }

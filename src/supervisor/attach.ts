@@ -14,6 +14,8 @@ import { readStartTime } from '../sys/proc.js';
 import { startClientFor, waitForLease } from './client-keeper.js';
 import { persist, type SupervisorContext } from './context.js';
 import { checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
+import { clientNeeded } from './dhcpv6.js';
+import { clientIdentityFor } from './client-options.js';
 import { advance } from './entries.js';
 import { diagnoseNoLease } from './lease-diagnosis.js';
 import { announce } from './lease-events.js';
@@ -52,7 +54,7 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
   checkModes(request); // [dual stack]
   assertSameContainer(request);
   // Before anything is made: a client that is not installed is the operator's to fix.
-  if ((request.ipv4Mode ?? 'dhcp') === 'dhcp') clientProgram(driverFor(request.dhcpClient ?? 'udhcpc'));
+  if (clientNeeded(request)) clientProgram(driverFor(request.dhcpClient ?? 'udhcpc'));
   const bridge = await context.bridges.info(request.bridge);
   if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
   // From here to entries.add nothing awaits: choosing the MAC and reserving it are one step.
@@ -61,7 +63,7 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
   taken.add(bridge.mac);
   const mac = chooseMac(request, taken, context.hostAddress ?? bridge.ipv4);
   step('checked');
-  const record = newRecord(request, key, mac);
+  const record: ContainerRecord = { ...newRecord(request, key, mac), ...clientIdentityFor(request, mac, context.paths.stateDir) };
   const entry = entries.add(record, 'attaching');
   try {
     persist(context, entry);
@@ -79,14 +81,15 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
     log.info({ id: key, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
     await context.portFilter.allow(record);
     abort.throwIfAborted();
-    // [dual stack] the SLAAC address is awaited while the IPv4 lease is; v6-only runs no DHCPv4 client.
+    // [dual stack] the IPv6 address (SLAAC, DHCPv6) is awaited while the IPv4 lease is; one client
+    // does DHCPv4 and DHCPv6 (dhcpv6.ts); a v6-only SLAAC container runs none.
     const ipv6Ready = context.dualStack.awaitAddress(request, record, abort);
     ipv6Ready.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     let lease: LeaseWaitOutcome = 'bound';
-    if (ipv4ModeOf(record) === 'dhcp') {
+    if (clientNeeded(record)) {
       await startClientFor(context, entry);
       step('client started');
-      if (!isTearingDown(entry.state)) lease = await waitForLease(entry, request.leaseTimeoutMs, abort);
+      if (ipv4ModeOf(record) === 'dhcp' && !isTearingDown(entry.state)) lease = await waitForLease(entry, request.leaseTimeoutMs, abort);
     } else {
       advance(entry, { type: 'client-not-needed' });
     }
@@ -180,8 +183,7 @@ async function createVethReplacingLeftover(context: SupervisorContext, spec: Vet
   }
 }
 
-/** [dual stack] the sysctls to set on the container end (dhcpv6 never gets this far: checkModes). */
-function vethIpv6Mode(record: ContainerRecord): 'off' | 'slaac' | 'auto' | undefined {
-  const mode = ipv6ModeOf(record);
-  return mode === 'dhcpv6' ? undefined : mode;
+/** [dual stack] the sysctls to set on the container end. */
+function vethIpv6Mode(record: ContainerRecord): ContainerRecord['ipv6Mode'] {
+  return ipv6ModeOf(record);
 }

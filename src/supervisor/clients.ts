@@ -3,7 +3,8 @@
 // their driver (src/dhcp/driver.ts); this module only runs processes.
 import { appendFileSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver } from '../dhcp/driver.js';
+import type { ClientIdentity } from '../dhcp/client-id.js';
+import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver, type Dhcpv6Use } from '../dhcp/driver.js';
 import { clientProgram, installedClientExecutables } from '../dhcp/drivers.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { isValidInterfaceName } from '../net/names.js';
@@ -43,7 +44,15 @@ export interface ClientTarget {
   hostname: string;
   /** ipper-helper, every client's event script. */
   helper: string;
+  /** The client id and DUID/IAID (the record's): the same at every start. */
+  identity: ClientIdentity;
+  dhcpv4: boolean;
+  dhcpv6: Dhcpv6Use;
+  requestIpv4?: string | undefined;
 }
+
+/** What a leftover's release needs of a target when no record says more: its driver releases by signal or from its own files. */
+export const NO_RECORD_CLIENT = { identity: {}, dhcpv4: true, dhcpv6: 'off' } as const satisfies Pick<ClientTarget, 'identity' | 'dhcpv4' | 'dhcpv6'>;
 
 /** A client to stop: its namespace may be unknown (a leftover no record explains). */
 export type ReleaseTarget = Omit<ClientTarget, 'netnsInode'> & { netnsInode: number | undefined };
@@ -81,6 +90,10 @@ function clientSetup(paths: SupervisorPaths, driver: DhcpDriver, target: Release
     hostname: target.hostname,
     dir: clientDir(paths, target.containerId),
     env: { [ENV_SPOOL]: paths.eventsDir, [ENV_CONTAINER]: target.containerId, [ENV_TOKEN]: token },
+    identity: target.identity,
+    dhcpv4: target.dhcpv4,
+    dhcpv6: target.dhcpv6,
+    requestIpv4: target.requestIpv4,
   };
 }
 

@@ -102,5 +102,6 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
 function releaseSent(context: SupervisorContext, entry: Entry, outcome: StopOutcome, clientBound: boolean): boolean {
   if (!clientBound && entry.record.lease === null) return true; // no lease to release
   if (outcome !== 'terminated') return false;
-  return entry.driver.releaseSent(clientLogSince(context, entry));
+  // [dual stack] the families that held a lease (dhcpv6.ts)
+  return entry.driver.releaseSent(clientLogSince(context, entry), { ipv4: entry.record.lease !== null, ipv6: (entry.record.dhcpv6?.addresses.length ?? 0) > 0 });
 }

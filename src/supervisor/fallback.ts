@@ -8,6 +8,7 @@ import { readRecord, recordKeysOf } from '../store/records.js';
 import { helperPath } from '../sys/helper.js';
 import { isContainerAlive } from '../store/container-ref.js';
 import { adoptClient } from './clients.js';
+import { clientOptionsOf } from './client-options.js';
 import { supervisorPaths } from './paths.js';
 import { tearDownNetwork } from './teardown.js';
 
@@ -25,7 +26,7 @@ async function teardownInterface(stateDir: string, helperDir: string, key: strin
       record,
       driver: driverOfRecord(record),
       client: record.client === null ? undefined : adoptClient(record.client, record.client.token, 20),
-      target: { containerId: key, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir) },
+      target: { containerId: key, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir), ...clientOptionsOf(record) },
       // Harmless when the filter is off or nft is absent.
       forgetPort: () => forgetPort(bridgeFilterTable(instanceId(stateDir)), { hostVeth: record.hostVeth, mac: record.mac, ip: record.lease?.ip }).catch(() => undefined),
     });

@@ -8,7 +8,7 @@ import { fileStem } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
 import { isContainerAlive } from '../store/container-ref.js';
 import { adopt } from './adoption.js';
-import { adoptClient, clientInterfaceOf, killClient, removeClientFiles, stopClient, type ReleaseTarget } from './clients.js';
+import { adoptClient, clientInterfaceOf, killClient, NO_RECORD_CLIENT, removeClientFiles, stopClient, type ReleaseTarget } from './clients.js';
 import { persist, type SupervisorContext } from './context.js';
 import { isTearingDown } from './lifecycle.js';
 
@@ -100,7 +100,7 @@ export class GcRunner {
       if (!action.release) await killClient(identity);
       else {
         // No record: the client's own files (by its container id) and argv say what it serves.
-        const target: ReleaseTarget = { containerId: action.id, netnsInode: action.netnsInode, interface: clientInterfaceOf(action.pid, 'eth0'), hostname: '', helper: context.helper.ensure() };
+        const target: ReleaseTarget = { containerId: action.id, netnsInode: action.netnsInode, interface: clientInterfaceOf(action.pid, 'eth0'), hostname: '', helper: context.helper.ensure(), ...NO_RECORD_CLIENT };
         await stopClient(context.paths, driverFor(action.driver), adoptClient(identity, '', 20), target);
         removeClientFiles(context.paths, action.id);
       }

@@ -10,6 +10,8 @@ import { resetRestartDelay } from './client-keeper.js';
 import { persist, type SupervisorContext } from './context.js';
 import { advance, wakeLeaseWaiters, type Entry } from './entries.js';
 import { acceptsLeaseEvents, allows } from './lifecycle.js';
+import { applyDhcpv6Event, isDhcpv6Event } from './dhcpv6.js';
+import { rememberLease } from './client-options.js';
 
 /** An event file from a client: read by the driver of the container's client, then applied in order. */
 export function handleEvent(context: SupervisorContext, spooled: SpooledEvent): void {
@@ -32,6 +34,20 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   const { log, observer } = context;
   const clientPid = record.client?.pid;
   if (!acceptsLeaseEvents(entry.state) || clientPid === undefined) return;
+  if (isDhcpv6Event(event)) {
+    // [dual stack] DHCPv6 and router advertisements from the same client (dhcpv6.ts).
+    const run = (commands: string[]): Promise<void> => withContainerNetns(clientPid, record.netnsInode, (netns) => ipBatchInNetns(netns, commands, '-6'));
+    const held = new Set(record.dhcpv6?.addresses.map((entry6) => entry6.address));
+    if (!(await applyDhcpv6Event(record, event, run, log))) return;
+    if ((record.dhcpv6?.addresses.length ?? 0) > 0 && allows(entry.state, { type: 'lease-bound' })) advance(entry, { type: 'lease-bound' });
+    context.dualStack.refresh(record);
+    context.dualStack.applyResolvConf(record);
+    persist(context, entry);
+    // A new address once the container runs (the create announces what it has when it ends).
+    const fresh = (record.dhcpv6?.addresses ?? []).map((entry6) => entry6.address).filter((address) => !held.has(address));
+    if (fresh.length > 0 && record.phase === 'active') await announce(context, entry, fresh);
+    return;
+  }
   if (event.event === 'deconfig') {
     // Only a client that bound may take its address away: a new client's first deconfig keeps the old one.
     if (entry.state !== 'bound' || record.lease === null) return;
@@ -73,6 +89,7 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   persist(context, entry);
   // One structured line per lease event: bound, renewed, or address-changed.
   const leaseEvent = previous === null ? 'bound' : sameAddress ? 'renewed' : 'address-changed';
+  if (!sameAddress) rememberLease(context.paths.stateDir, record); // [dual stack] asked for again by the next container with this client id
   observer.leaseEvent(leaseEvent);
   log.info({ id: entry.key, leaseEvent, event: event.event, ip: lease.ip, previousIp: previous?.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
   wakeLeaseWaiters(entry, 'bound');

@@ -1,5 +1,6 @@
 // Requests and replies between the hook and the supervisor: one JSON object per line on a unix socket.
 import * as z from '../config/zod.js';
+import { clientIdRequestSchema } from '../dhcp/client-id.js';
 import { dhcpClientSchema } from '../dhcp/driver.js';
 import { IPV4_MODES, IPV6_MODES } from '../config/schema.js';
 import { resolvTargetSchema } from '../net/resolv.js';
@@ -10,7 +11,7 @@ import { cniAttachmentSchema, recordSchema } from '../store/records.js';
  * Both sides name the protocol they speak in every line. A hook never trusts a supervisor that
  * speaks another one (an old supervisor left running after an upgrade), and the other way round.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 const v = z.literal(PROTOCOL_VERSION);
 
 export const attachRequestSchema = z.strictObject({
@@ -40,6 +41,8 @@ export const attachRequestSchema = z.strictObject({
   resolvConf: z.optional(resolvTargetSchema),
   /** macFrom identity: the MAC's random bits come from this (the id, or ipper.hostname). */
   macIdentity: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  /** What the client id and DUID are derived from (config clientId, annotation ipper.clientId). Absent: the client's own. */
+  clientId: z.optional(clientIdRequestSchema),
   /** An interface beyond the container's first (see the record's `extra`): no default route. */
   extra: z.optional(z.literal(true)),
   /** false: no default route through this interface either (a CNI network with "defaultRoute": false). */

@@ -9,7 +9,7 @@ const base = { cniVersion: '1.1.0', name: 'lan', type: 'ipper' };
 describe('parseNetConf', () => {
   it('takes what the host config says where the network says nothing', () => {
     expect(parseNetConf(base, 'ADD', host)).toStrictEqual({
-      cniVersion: '1.1.0', name: 'lan', bridge: 'br0', dhcpClient: 'udhcpc', leaseTimeoutMs: 5000, onLeaseTimeout: 'fail', macFrom: 'random', ipv6: 'auto', ipv6WaitMs: 2000, defaultRoute: true, mac: undefined, prevResult: undefined, validAttachments: undefined,
+      cniVersion: '1.1.0', name: 'lan', bridge: 'br0', dhcpClient: 'udhcpc', leaseTimeoutMs: 5000, onLeaseTimeout: 'fail', macFrom: 'random', clientId: 'container-id', ipv6: 'auto', ipv6WaitMs: 2000, defaultRoute: true, mac: undefined, prevResult: undefined, validAttachments: undefined,
     });
   });
 
