@@ -11,7 +11,7 @@ import { cniAttachmentSchema, recordSchema } from '../store/records.js';
  * Both sides name the protocol they speak in every line. A hook never trusts a supervisor that
  * speaks another one (an old supervisor left running after an upgrade), and the other way round.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 const v = z.literal(PROTOCOL_VERSION);
 
 export const attachRequestSchema = z.strictObject({
