@@ -26,6 +26,8 @@ export interface NetworkJson {
     ResolvConfSearch: string;
     /** Why resolv.conf could not be written, if it could not. */
     ResolvConfError?: string;
+    /** An attachment made by the CNI plugin: who the runtime named, and the namespace path. */
+    CNI?: { ContainerID: string; IfName: string; Network: string; Netns: string };
   };
 }
 
@@ -79,6 +81,9 @@ export function toNetworkJson(record: ContainerRecord): NetworkJson {
       ResolvConfNameservers: resolv?.nameservers?.join(', ') ?? '',
       ResolvConfSearch: resolv?.search?.join(' ') ?? '',
       ...(resolv?.error !== undefined && { ResolvConfError: resolv.error }),
+      ...(record.cni !== undefined && {
+        CNI: { ContainerID: record.cni.containerId, IfName: record.cni.ifname, Network: record.cni.network, Netns: 'netnsPath' in record.container ? record.container.netnsPath : '' },
+      }),
     },
   };
 }

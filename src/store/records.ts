@@ -12,6 +12,17 @@ import { resolvStateSchema } from '../net/resolv.js';
 import { ensurePrivateDir, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
 
 const identitySchema = z.object({ pid: z.int().check(z.minimum(1)), startTime: z.int().check(z.minimum(0)) });
+/** A CNI attachment's container: the runtime names a network namespace by path, and no pid. */
+const netnsRefSchema = z.strictObject({ netnsPath: z.string().check(z.regex(/^\/[^\0]*$/), z.maxLength(4096)) });
+
+/** Who the runtime attached a CNI network for: what ADD, CHECK, DEL and GC name it by. */
+export const cniAttachmentSchema = z.strictObject({
+  containerId: z.string().check(z.minLength(1), z.maxLength(1024)),
+  ifname: z.string().check(z.minLength(1), z.maxLength(15)),
+  /** The network config's name: GC releases what ipper holds for one network. */
+  network: z.string().check(z.minLength(1), z.maxLength(1024)),
+});
+export type CniAttachment = z.infer<typeof cniAttachmentSchema>;
 
 export const recordSchema = z.object({
   version: z.literal(1),
@@ -21,7 +32,8 @@ export const recordSchema = z.object({
   interface: z.string(),
   hostVeth: z.string(),
   mac: z.string(),
-  container: identitySchema,
+  /** The hook's container process, or the network namespace a CNI runtime named (gone: its path no longer shows that inode). */
+  container: z.union([identitySchema, netnsRefSchema]),
   netnsInode: z.int().check(z.minimum(1)),
   /** attaching: links may be half made; active: handed to the supervisor's client. */
   phase: z.enum(['attaching', 'active']),
@@ -42,6 +54,10 @@ export const recordSchema = z.object({
   })),
   /** Where the container's resolv.conf is and what ipper wrote into it. */
   resolvConf: z.optional(resolvStateSchema),
+  /** Set for an attachment made by the CNI plugin (absent: the OCI hook's). */
+  cni: z.optional(cniAttachmentSchema),
+  /** false: the lease's router never becomes the default route (a CNI secondary network). Absent: as `extra` says. */
+  defaultRoute: z.optional(z.literal(false)),
   /** The client id and DUID/IAID its client sends, fixed at attach: every restart of the client sends the same. */
   clientIdentity: z.optional(clientIdentitySchema),
   /** The address this identity held last (store/addresses.ts), asked for at the first discover. */

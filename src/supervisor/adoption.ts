@@ -2,6 +2,7 @@
 // becomes an entry again; a live client is adopted, a dead one restarted, a gone container reaped.
 import { listRecords, recordKey, removeOrphanTempFiles, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { adoptClient } from './clients.js';
 import { onClientExit, startClientFor } from './client-keeper.js';
 import type { SupervisorContext } from './context.js';
@@ -45,7 +46,7 @@ async function adoptRecord(context: SupervisorContext, record: ContainerRecord):
     advance(entry, { type: 'client-adopted', holdsLease: record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0 }); // [dual stack] either family's lease
     void client.exited.then(() => onClientExit(context, entry, client));
   }
-  if (record.phase !== 'active' || !isAlive(record.container)) {
+  if (record.phase !== 'active' || !isContainerAlive(record)) {
     await context.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
   } else if (entry.client === undefined && clientNeeded(record)) {
     await startClientFor(context, entry).catch((error: unknown) => {

@@ -6,12 +6,15 @@
 //               supervisor), once per DHCP client (config dhcpClient), and its poststop
 //   dhcpcd ...  a bare `dhcpcd -1` exchange (no ipper) with its compiled-in defaults and with
 //               each option ipper adds: what makes dhcpcd slow, and what fixes it
+//   cni ...     CNI ADD and DEL: ipper's plugin (udhcpc and dhcpcd, warm supervisor) against
+//               Debian's `bridge` plugin with `dhcp` IPAM (its daemon running), on a fresh
+//               namespace each round, until the plugin exits with its result
 // Prints medians and ratios; timings belong here, never in tests.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { startFakeContainer } from '../lab/fake-container.js';
-import { destroyLab, ensureLab, type LabOptions } from '../lab/lab.js';
+import { destroyLab, ensureLab, pause, type LabOptions } from '../lab/lab.js';
 
 const ipper = resolve(dirname(process.argv[1] ?? '.'), 'ipper');
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 20);
@@ -57,6 +60,57 @@ const DHCPCD_VARIANTS: Record<string, string[]> = {
   'dhcpcd ipper': ['nodelay', 'noarp', 'ipv4only', 'noipv4ll'],
 };
 const dhcpcdRounds = Number(process.env['BENCH_DHCPCD_ROUNDS'] ?? 5);
+const cniRounds = Number(process.env['BENCH_CNI_ROUNDS'] ?? 10);
+const CNI_PLUGINS = '/usr/lib/cni';
+
+/** One CNI call as a runtime makes it, timed until the plugin exits; throws on an error result. */
+function cniCall(hostNs: string, plugin: string, command: 'ADD' | 'DEL', containerId: string, netns: string, config: object, extraEnv: Record<string, string> = {}): number {
+  const start = now();
+  must('/usr/bin/nsenter', [`--net=/run/netns/${hostNs}`, '--', plugin], JSON.stringify(config), {
+    PATH: '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: CNI_PLUGINS, ...extraEnv,
+  });
+  return now() - start;
+}
+
+/** ADD and DEL latency of ipper's plugin and of bridge + dhcp, in the same rounds. */
+function benchCni(lab: { hostNs: string; bridge: string }, results: Record<string, number[]>, configs: Record<string, string>): void {
+  const socket = `${dir}/cni-dhcp.sock`;
+  rmSync(socket, { force: true });
+  const daemon = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.hostNs}`, '--', `${CNI_PLUGINS}/dhcp`, 'daemon', '-socketpath', socket], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 500 && !existsSync(socket); i++) pause(10);
+    const bridgeConf = { cniVersion: '1.0.0', name: 'benchnet', type: 'bridge', bridge: lab.bridge, isGateway: false, ipMasq: false, ipam: { type: 'dhcp', daemonSocketPath: socket } };
+    const ipperConf = { cniVersion: '1.0.0', name: 'benchnet', type: 'ipper', bridge: lab.bridge };
+    const runs: [string, string, object, Record<string, string>][] = [
+      ['cni ipper udhcpc', ipper, ipperConf, { IPPER_CONFIG: configs['udhcpc']! }],
+      ['cni ipper dhcpcd', ipper, ipperConf, { IPPER_CONFIG: configs['dhcpcd']! }],
+      ['cni bridge+dhcp', `${CNI_PLUGINS}/bridge`, bridgeConf, {}],
+    ];
+    for (const [name] of runs) {
+      results[`${name} ADD`] = [];
+      results[`${name} DEL`] = [];
+    }
+    for (let round = -1; round < cniRounds; round++) {
+      for (const [name, plugin, config, env] of runs) {
+        const container = startFakeContainer(lab.hostNs);
+        const id = `cnibench${round + 10}${name.replace(/\W/g, '')}${process.pid}`;
+        const netns = `/proc/${container.pid}/ns/net`;
+        try {
+          const add = cniCall(lab.hostNs, plugin, 'ADD', id, netns, config, env);
+          const del = cniCall(lab.hostNs, plugin, 'DEL', id, netns, config, env);
+          if (round >= 0) {
+            results[`${name} ADD`]!.push(add);
+            results[`${name} DEL`]!.push(del);
+          }
+        } finally {
+          container.stop();
+        }
+      }
+    }
+  } finally {
+    daemon.kill('SIGTERM');
+  }
+}
 
 /** A bare dhcpcd exchange in a fresh namespace, files of its own (as ipper runs it), until `dhcpcd -1` exits bound. */
 function bareDhcpcd(hostNs: string, bridge: string, round: number, options: string[]): number {
@@ -136,12 +190,14 @@ function main(): void {
     for (let round = 0; round < dhcpcdRounds; round++) results[name]!.push(bareDhcpcd(lab.hostNs, lab.bridge, round, options));
   }
 
+  if (cniRounds > 0) benchCni(lab, results, configs);
+
   const shell = median(results['shell']!);
   const floor = median(results['node-floor']!);
   console.log(`rounds: ${rounds} (medians and p90 in ms; ratio = median / baseline median)`);
   for (const [name, values] of Object.entries(results)) {
     const m = median(values);
-    console.log(`${name.padEnd(16)} median ${m.toFixed(1).padStart(7)}  p90 ${p90(values).toFixed(1).padStart(7)}  x shell ${(m / shell).toFixed(2)}  x node-floor ${(m / floor).toFixed(2)}`);
+    console.log(`${name.padEnd(22)} median ${m.toFixed(1).padStart(7)}  p90 ${p90(values).toFixed(1).padStart(7)}  x shell ${(m / shell).toFixed(2)}  x node-floor ${(m / floor).toFixed(2)}`);
   }
   for (const client of CLIENTS) {
     try {
