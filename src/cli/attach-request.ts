@@ -47,7 +47,7 @@ export function connectOptions(config: Config, configPath: string | undefined, t
 }
 
 /** Rootless Podman runs hooks in a user namespace: such a hook cannot make host interfaces. */
-function assertRootOfHost(): void {
+export function assertRootOfHost(): void {
   let uidMap = '';
   try {
     uidMap = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ');

@@ -1,7 +1,8 @@
 // Taking over what an earlier supervisor left (after its restart or crash): every record on disk
 // becomes an entry again; a live client is adopted, a dead one restarted, a gone container reaped.
-import { listRecords, recordKey, setAsideRecord, type ContainerRecord } from '../store/records.js';
+import { listRecords, recordKey, removeOrphanTempFiles, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { adoptClient } from './clients.js';
 import { onClientExit, startClientFor } from './client-keeper.js';
 import type { SupervisorContext } from './context.js';
@@ -15,6 +16,8 @@ import { advance } from './entries.js';
  */
 export async function adopt(context: SupervisorContext): Promise<void> {
   const { log, entries } = context;
+  const orphans = removeOrphanTempFiles(context.paths.stateDir);
+  if (orphans > 0) log.warn({ files: orphans }, 'half-written record files of a killed supervisor removed');
   const { records, unreadable } = listRecords(context.paths.stateDir);
   for (const path of unreadable) {
     try {
@@ -43,7 +46,7 @@ async function adoptRecord(context: SupervisorContext, record: ContainerRecord):
     advance(entry, { type: 'client-adopted', holdsLease: record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0 }); // [dual stack] either family's lease
     void client.exited.then(() => onClientExit(context, entry, client));
   }
-  if (record.phase !== 'active' || !isAlive(record.container)) {
+  if (record.phase !== 'active' || !isContainerAlive(record)) {
     await context.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
   } else if (entry.client === undefined && clientNeeded(record)) {
     await startClientFor(context, entry).catch((error: unknown) => {

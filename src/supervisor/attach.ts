@@ -6,9 +6,11 @@ import { IpperError, toIpperError } from '../errors.js';
 import { createVeth, deleteLink, type VethSpec } from '../net/links.js';
 import { deriveMac, generateUniqueMac } from '../net/mac.js';
 import { hostVethName, vethAlias } from '../net/names.js';
-import { openContainerNetns } from '../net/netns.js';
+import { openContainerRefNetns } from '../net/netns.js';
+import { isContainerAlive, netnsInodeAt } from '../store/container-ref.js';
+import { containerRefOf } from './container-of.js';
 import { recordKey, type ContainerRecord } from '../store/records.js';
-import { isAlive, readStartTime } from '../sys/proc.js';
+import { readStartTime } from '../sys/proc.js';
 import { startClientFor, waitForLease } from './client-keeper.js';
 import { persist, type SupervisorContext } from './context.js';
 import { checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
@@ -46,7 +48,7 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
   const step = (name: string): void => log.debug({ id: key, step: name, ms: Math.round(performance.now() - began) }, 'attach step');
   const existing = entries.get(key);
   if (existing !== undefined) {
-    if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `${describe(request)} already has a network from ipper`);
+    if (isContainerAlive(existing.record)) throw new IpperError('ALREADY_ATTACHED', `${describe(request)} already has a network from ipper`);
     await context.teardown(existing, 'a new incarnation replaces it');
   }
   checkModes(request); // [dual stack]
@@ -70,7 +72,7 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
     // The filter's elements are keyed by name: added while the veth is made, the port is guarded from its first frame.
     const allowed = context.portFilter.allow(record);
     allowed.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-    const netns = openContainerNetns(request.pid, request.netnsInode);
+    const netns = openContainerRefNetns(record.container, request.netnsInode);
     try {
       await createVethReplacingLeftover(context, {
         hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, netns, containerInterface: request.interface, mac, alias: vethAlias(context.instance, request.netnsInode),
@@ -127,7 +129,7 @@ function newRecord(request: AttachRequest, key: string, mac: string): ContainerR
     interface: request.interface,
     hostVeth: hostVethName(key),
     mac,
-    container: { pid: request.pid, startTime: request.pidStartTime },
+    container: containerRefOf(request),
     netnsInode: request.netnsInode,
     phase: 'attaching',
     dhcpClient: request.dhcpClient ?? 'udhcpc',
@@ -139,13 +141,17 @@ function newRecord(request: AttachRequest, key: string, mac: string): ContainerR
     ...(request.ipv6Mode !== undefined && { ipv6Mode: request.ipv6Mode }),
     ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
     ...(request.extra === true && { extra: true }),
+    ...(request.cni !== undefined && { cni: request.cni }),
+    ...(request.defaultRoute === false && { defaultRoute: false }),
   };
 }
 
 function assertSameContainer(request: AttachRequest): void {
   // The hook checked these; a pid can be reused between its check and ours, so check again.
-  if (readStartTime(request.pid) !== request.pidStartTime) throw new IpperError('NETNS_NOT_FOUND', `container process ${request.pid} is gone`);
-  openContainerNetns(request.pid, request.netnsInode).close();
+  const ref = containerRefOf(request);
+  if (!('netnsPath' in ref) && readStartTime(ref.pid) !== ref.startTime) throw new IpperError('NETNS_NOT_FOUND', `container process ${ref.pid} is gone`);
+  if ('netnsPath' in ref && netnsInodeAt(ref.netnsPath) !== request.netnsInode) throw new IpperError('NETNS_NOT_FOUND', `network namespace "${ref.netnsPath}" is gone or was replaced`);
+  openContainerRefNetns(ref, request.netnsInode).close();
 }
 
 /** The request's MAC, one derived from its identity, or a fresh one of the seed scheme; never one taken. */

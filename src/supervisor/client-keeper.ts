@@ -1,7 +1,7 @@
 // Keeping a container's DHCP client running: start it in the container's namespace, restart it
 // with a back-off when it exits while the container runs, and wait for its lease.
 import { readFileSync, statSync } from 'node:fs';
-import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { clientLogPath, endClientLeftovers, newClientToken, startClient, stopClient, type ClientHandle } from './clients.js';
 import { clientTarget, persist, type SupervisorContext } from './context.js';
 import { advance, RESTART_MIN_MS, type Entry } from './entries.js';
@@ -9,7 +9,7 @@ import { isTearingDown, type LeaseWaitOutcome } from './lifecycle.js';
 
 const RESTART_MAX_MS = 60_000;
 
-/** Starts a client in the container's own namespace, entered by the container's pid (never a dead client's). */
+/** Starts a client in the container's own namespace, entered by the container's pid or CNI namespace path (never a dead client's). */
 export async function startClientFor(context: SupervisorContext, entry: Entry): Promise<void> {
   const { record } = entry;
   entry.clientLogOffset = fileSize(clientLogPath(context.paths, entry.key));
@@ -18,7 +18,7 @@ export async function startClientFor(context: SupervisorContext, entry: Entry): 
   entry.starting = { token, started: new Promise<void>((resolve) => (markStarted = resolve)) };
   let client: ClientHandle;
   try {
-    client = await startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netnsPid: record.container.pid }, token);
+    client = await startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netns: record.container }, token);
     if (isTearingDown(entry.state)) {
       await stopClient(context.paths, entry.driver, client, clientTarget(context, entry)); // torn down while it started: it must not outlive the entry
       return;
@@ -45,7 +45,7 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
   if (client !== undefined) endClientLeftovers(client);
   if (isTearingDown(entry.state) || entry.client !== client || !context.entries.holds(entry)) return;
   entry.client = undefined;
-  if (!isAlive(entry.record.container)) {
+  if (!isContainerAlive(entry.record)) {
     void context.teardown(entry, 'container gone');
     return;
   }
@@ -57,7 +57,7 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
   entry.restartTimer = setTimeout(() => {
     entry.restartTimer = undefined;
     if (isTearingDown(entry.state)) return;
-    if (!isAlive(entry.record.container)) {
+    if (!isContainerAlive(entry.record)) {
       void context.teardown(entry, 'container gone');
       return;
     }

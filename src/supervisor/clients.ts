@@ -8,7 +8,7 @@ import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver,
 import { clientProgram, installedClientExecutables } from '../dhcp/drivers.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { isValidInterfaceName } from '../net/names.js';
-import { inNetns, openContainerNetns, type NetnsHandle } from '../net/netns.js';
+import { inNetns, openContainerNetns, openContainerRefNetns, type NetnsHandle } from '../net/netns.js';
 import { fileStem } from '../store/records.js';
 import { run, spawnDetached } from '../sys/exec.js';
 import { ensurePrivateDir, openForAppendNoFollow, writeFileAtomic } from '../sys/fs.js';
@@ -58,8 +58,8 @@ export const NO_RECORD_CLIENT = { identity: {}, dhcpv4: true, dhcpv6: 'off' } as
 export type ReleaseTarget = Omit<ClientTarget, 'netnsInode'> & { netnsInode: number | undefined };
 
 export interface ClientStart extends ClientTarget {
-  /** A process inside the target namespace (the container's init). */
-  netnsPid: number;
+  /** The target namespace: by a process inside it (the container's init), or by the path a CNI runtime named. */
+  netns: { pid: number } | { netnsPath: string };
 }
 
 /** How long a new client may take to enter the namespace (nsenter's setns, then exec). */
@@ -123,7 +123,7 @@ export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, st
   prepareClientDir(setup.dir, command.files, command.dirs);
   // Held open until the client is inside: nsenter enters through our descriptor, never by a pid
   // that could have been reused since the hook checked it.
-  const netns = openContainerNetns(start.netnsPid, start.netnsInode);
+  const netns = openContainerRefNetns(start.netns, start.netnsInode);
   try {
     const entering = inNetns(netns, command.argv);
     const logFd = openForAppendNoFollow(clientLogPath(paths, start.containerId));

@@ -9,6 +9,7 @@ import { readIpv6State, type Ipv6State } from '../net/ipv6-netns.js';
 import { resolvConfText, resolvContent } from '../net/resolv.js';
 import { writeResolvConf } from '../net/resolv-write.js';
 import type { ContainerRecord } from '../store/records.js';
+import { pidInContainer } from '../store/container-ref.js';
 import type { AttachRequest } from './protocol.js';
 import { checkDhcpv6Client, dhcpv6Reason, dhcpv6Settled, dhcpv6UseOf } from './dhcpv6.js';
 import type { Dhcpv6Use } from '../dhcp/driver.js';
@@ -76,7 +77,7 @@ export class DualStack {
   /** Reads the addresses again (a lease event, a GC round): true when the record changed. */
   refresh(record: ContainerRecord): boolean {
     if (ipv6ModeOf(record) === 'off' || record.phase !== 'active') return false;
-    const state = readIpv6State(record.container.pid, record.netnsInode, record.interface);
+    const state = readIpv6StateOf(record);
     if (state === undefined) return false;
     const before = JSON.stringify({ a: record.ipv6?.addresses, r: record.ipv6?.router });
     if (before === JSON.stringify({ a: state.addresses, r: state.router })) return false;
@@ -114,6 +115,12 @@ export class DualStack {
   }
 }
 
+/** Read through a process in the namespace: the container's, or (CNI: no pid) its DHCP client's. */
+function readIpv6StateOf(record: ContainerRecord): Ipv6State | undefined {
+  const pid = pidInContainer(record);
+  return pid === undefined ? undefined : readIpv6State(pid, record.netnsInode, record.interface);
+}
+
 /**
  * Polls the kernel's addresses until a global one is there, the time is up, or the attach is
  * aborted. A router known for a while with no address means its advertisement carried no SLAAC
@@ -123,12 +130,17 @@ async function pollIpv6(record: ContainerRecord, waitMs: number, abort: AbortSig
   const deadline = performance.now() + waitMs;
   let routerSince: number | undefined;
   for (;;) {
-    const state = readIpv6State(record.container.pid, record.netnsInode, record.interface);
+    const state = readIpv6StateOf(record);
+    // A CNI attachment's namespace is read through its DHCP client, which starts meanwhile.
+    if (state === undefined && pidInContainer(record) === undefined && performance.now() < deadline && !abort.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      continue;
+    }
     if (state === undefined || performance.now() >= deadline || abort.aborted) return state;
     // DHCPv6 first: the lease ipv6 dhcpv6 or the advertisement's M flag asks for, and with auto the
     // client's reading of the flags (a moment after the kernel's), are awaited even once SLAAC has an address.
     const dhcpv6 = dhcpv6Settled(record, use);
-    if (dhcpv6 === 'leased') return readIpv6State(record.container.pid, record.netnsInode, record.interface) ?? state;
+    if (dhcpv6 === 'leased') return readIpv6StateOf(record) ?? state;
     if (dhcpv6 === 'waiting') {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       continue;

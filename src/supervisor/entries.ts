@@ -3,7 +3,7 @@
 // map is the host's lock for MACs and ids.
 import type { DhcpDriver } from '../dhcp/driver.js';
 import { driverOfRecord } from '../dhcp/drivers.js';
-import { recordKey, type ContainerRecord } from '../store/records.js';
+import { compareInterfaces, recordKey, type ContainerRecord } from '../store/records.js';
 import type { ClientHandle } from './clients.js';
 import { transition, type LeaseWaitOutcome, type LifecycleEvent, type LifecycleState } from './lifecycle.js';
 
@@ -84,7 +84,7 @@ export class Entries {
   ofContainer(id: string): Entry[] {
     return this.values()
       .filter((entry) => entry.record.id === id)
-      .sort((a, b) => Number(a.record.extra === true) - Number(b.record.extra === true) || a.record.interface.localeCompare(b.record.interface));
+      .sort((a, b) => compareInterfaces(a.record, b.record));
   }
 
   /** Whether this is the entry the registry holds for its key (not a replaced or removed one). */

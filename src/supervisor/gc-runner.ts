@@ -6,6 +6,7 @@ import { planGc, type GcAction } from '../gc/plan.js';
 import { deleteLink } from '../net/links.js';
 import { fileStem } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { adopt } from './adoption.js';
 import { adoptClient, clientInterfaceOf, killClient, NO_RECORD_CLIENT, removeClientFiles, stopClient, type ReleaseTarget } from './clients.js';
 import { persist, type SupervisorContext } from './context.js';
@@ -49,7 +50,7 @@ export class GcRunner {
           id: key,
           hostVeth: record.hostVeth,
           phase: record.phase,
-          containerAlive: isAlive(record.container),
+          containerAlive: isContainerAlive(record),
           clientPid: client !== undefined && isAlive(client.identity) ? client.identity.pid : undefined,
         })),
         busy: new Set([...context.entries.reservedIds(), ...entries.filter((entry) => isTearingDown(entry.state) || entry.record.phase === 'attaching').map((entry) => entry.key)]),

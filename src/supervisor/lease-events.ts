@@ -75,8 +75,8 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   const previous = record.lease;
   // The server's MTU, but never above the bridge's: frames bigger than the port's would be dropped.
   const mtu = parsed.lease.mtu === undefined ? undefined : await mtuWithinBridge(context, parsed.lease.mtu, record.bridge);
-  // Only the container's first interface sets the default route.
-  await inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu, { defaultRoute: record.extra !== true }));
+  // Only the container's first interface sets the default route (and a CNI network only if it says so).
+  await inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu, { defaultRoute: record.extra !== true && record.defaultRoute !== false }));
   const now = new Date().toISOString();
   const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
   // A fresh lease for the same address (a restarted client's bound) counts from now, like a renew.
@@ -103,7 +103,7 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
 /** Neighbours holding a stale MAC for these addresses learn ours; a failure costs only that. */
 export async function announce(context: SupervisorContext, entry: Entry, addresses: readonly string[]): Promise<void> {
   const { record } = entry;
-  await announceAddresses(context.helper.ensure(), { pid: record.container.pid, netnsInode: record.netnsInode, interface: record.interface, addresses })
+  await announceAddresses(context.helper.ensure(), { container: record.container, netnsInode: record.netnsInode, interface: record.interface, addresses })
     .catch((error: unknown) => context.log.warn({ id: entry.key, addresses, err: error }, 'address not announced'));
 }
 

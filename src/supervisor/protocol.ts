@@ -5,22 +5,26 @@ import { dhcpClientSchema } from '../dhcp/driver.js';
 import { IPV4_MODES, IPV6_MODES } from '../config/schema.js';
 import { resolvTargetSchema } from '../net/resolv.js';
 import { containerIdSchema } from '../oci/state.js';
-import { recordSchema } from '../store/records.js';
+import { cniAttachmentSchema, recordSchema } from '../store/records.js';
 
 /**
  * Both sides name the protocol they speak in every line. A hook never trusts a supervisor that
  * speaks another one (an old supervisor left running after an upgrade), and the other way round.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 const v = z.literal(PROTOCOL_VERSION);
 
 export const attachRequestSchema = z.strictObject({
   v,
   op: z.literal('attach'),
   id: containerIdSchema,
-  pid: z.int().check(z.minimum(1)),
-  pidStartTime: z.int().check(z.minimum(0)),
+  /** The hook's container process; a CNI attach names netnsPath instead (exactly one of the two). */
+  pid: z.optional(z.int().check(z.minimum(1))),
+  pidStartTime: z.optional(z.int().check(z.minimum(0))),
+  netnsPath: z.optional(z.string().check(z.regex(/^\/[^\0]*$/), z.maxLength(4096))),
   netnsInode: z.int().check(z.minimum(1)),
+  /** A CNI attachment: who the runtime attached (DEL tears it down whether or not its namespace is still there). */
+  cni: z.optional(cniAttachmentSchema),
   bridge: z.string(),
   interface: z.string(),
   mac: z.optional(z.string()),
@@ -41,7 +45,9 @@ export const attachRequestSchema = z.strictObject({
   clientId: z.optional(clientIdRequestSchema),
   /** An interface beyond the container's first (see the record's `extra`): no default route. */
   extra: z.optional(z.literal(true)),
-});
+  /** false: no default route through this interface either (a CNI network with "defaultRoute": false). */
+  defaultRoute: z.optional(z.literal(false)),
+}).check(z.refine((request) => (request.netnsPath === undefined) === (request.pid !== undefined && request.pidStartTime !== undefined), 'needs either pid and pidStartTime, or netnsPath'));
 
 export const detachRequestSchema = z.strictObject({
   v,

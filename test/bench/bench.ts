@@ -8,7 +8,8 @@
 //   shell-dhcpcd    the same with `dhcpcd -1` and the options ipper's driver gives it (the default client)
 //   ipper-<client>  `ipper hook createRuntime` until it exits with the lease applied (warm
 //                   supervisor, bridge filter on), once per DHCP client; and its poststop
-//   cni-add/del     the CNI `bridge` plugin with `dhcp` IPAM (/usr/lib/cni, its daemon started here)
+//   cni ... add/del the CNI `bridge` plugin with `dhcp` IPAM (/usr/lib/cni, its daemon started here),
+//                   and ipper's own CNI plugin per client (warm supervisor), ADD then DEL on a fresh namespace
 //   podman-*        (--podman) `podman run --rm true`: --network none, with ipper's hook, and
 //                   Podman's default bridge (netavark), on the lab with a private storage and config
 //   dhcpcd ...      (--dhcpcd-variants) a bare `dhcpcd -1` exchange with its defaults and with each
@@ -196,18 +197,24 @@ function ipperHook(lab: Lab, client: string, config: string, round: number, bina
  */
 interface CniSubject {
   name: string;
-  /** The plugin's executable (CNI_PATH is its directory). */
+  /** The plugin's executable. */
   plugin: string;
   netconf: (lab: Lab) => object;
+  /** The plugin's own environment (ipper's: its config, hence its warm supervisor). */
+  env?: Record<string, string>;
 }
 
-function cniSubjects(): CniSubject[] {
+function cniSubjects(configs: Record<string, string>): CniSubject[] {
   const subjects: CniSubject[] = [{
     name: 'cni bridge+dhcp',
     plugin: `${CNI_DIR}/bridge`,
     netconf: (lab) => ({ cniVersion: '1.0.0', name: 'benchnet', type: 'bridge', bridge: lab.bridge, isGateway: false, ipMasq: false, ipam: { type: 'dhcp', daemonSocketPath: `${dir}/cni-dhcp.sock` } }),
   }];
-  // ipper's CNI plugin, once it is built: add {name: 'cni ipper', plugin: <its path>, netconf: ...} here.
+  // ipper as a CNI plugin (the same binary, CNI_COMMAND in its environment), with each client's config.
+  for (const client of clients) {
+    const config = configs[`ipper-${client}`];
+    if (config !== undefined) subjects.push({ name: `cni ipper-${client}`, plugin: ipper, netconf: (lab) => ({ cniVersion: '1.0.0', name: 'benchnet', type: 'ipper', bridge: lab.bridge }), env: { IPPER_CONFIG: config } });
+  }
   return subjects;
 }
 
@@ -222,7 +229,7 @@ function startCniDhcpDaemon(lab: Lab): ChildProcess {
 
 function cniPair(lab: Lab, subject: CniSubject, round: number): { add: number; del: number } {
   const container = startFakeContainer(lab.hostNs);
-  const env = { ...PATH_ENV, CNI_NETNS: `/proc/${container.pid}/ns/net`, CNI_IFNAME: 'eth0', CNI_CONTAINERID: `bench-cni-${round}-${process.pid}`, CNI_PATH: dirname(subject.plugin) };
+  const env = { ...PATH_ENV, CNI_NETNS: `/proc/${container.pid}/ns/net`, CNI_IFNAME: 'eth0', CNI_CONTAINERID: `benchcni${round}${subject.name.replace(/\W/g, '')}${process.pid}`, CNI_PATH: CNI_DIR, ...subject.env };
   const config = JSON.stringify(subject.netconf(lab));
   try {
     const add = timed(() => run(inHost(lab), [subject.plugin], config, { ...env, CNI_COMMAND: 'ADD' }));
@@ -301,7 +308,7 @@ function main(): void {
       if (round === -2 && !clients.includes('dhcpcd')) ipperHook(lab, 'dhcpcd', helperClient, 0); // unpacks ipper-helper for the dhcpcd sequence
       keep('shell-dhcpcd', shellDhcpcd(lab, round + 10));
       if (round < cniRounds) {
-        for (const subject of cniSubjects()) {
+        for (const subject of cniSubjects(configs)) {
           const { add, del } = cniPair(lab, subject, round + 10);
           keep(`${subject.name} add`, add);
           keep(`${subject.name} del`, del);
