@@ -368,6 +368,8 @@ function report(loadBefore: number[]): void {
     goal(`poststop (${defaultClient}) / shell-udhcpc`, poststop === undefined ? undefined : poststop / shell, 0.6);
   }
   if (cni !== undefined && create !== undefined) goal(`createRuntime (${defaultClient}) / cni bridge+dhcp add`, create / cni, 0.1);
+  const cniIpper = baseline(`cni ipper-${defaultClient} add`);
+  if (cni !== undefined && cniIpper !== undefined) goal(`cni ipper-${defaultClient} add / cni bridge+dhcp add`, cniIpper / cni, 0.1);
   const none = baseline('podman none');
   const withIpper = baseline('podman ipper');
   const netavark = baseline('podman netavark');
