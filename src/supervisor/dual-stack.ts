@@ -19,7 +19,7 @@ const POLL_MS = 20;
 /** After an `auto` wait saw no router on a bridge, later `auto` containers there do not wait for one. */
 const NO_ROUTER_MEMORY_MS = 5 * 60_000;
 const DEFAULT_IPV6_WAIT_MS = 2000;
-/** How long a known router with no SLAAC address is given before the wait ends. */
+/** How long a known router with no SLAAC address (or an address with no router yet) is given before the wait ends. */
 const ROUTER_WITHOUT_PREFIX_MS = 200;
 
 export function ipv4ModeOf(record: Pick<ContainerRecord, 'ipv4Mode'>): Ipv4Mode {
@@ -129,6 +129,7 @@ function readIpv6StateOf(record: ContainerRecord): Ipv6State | undefined {
 async function pollIpv6(record: ContainerRecord, waitMs: number, abort: AbortSignal, use: Dhcpv6Use): Promise<Ipv6State | undefined> {
   const deadline = performance.now() + waitMs;
   let routerSince: number | undefined;
+  let addressSince: number | undefined;
   for (;;) {
     const state = readIpv6StateOf(record);
     // A CNI attachment's namespace is read through its DHCP client, which starts meanwhile.
@@ -145,8 +146,13 @@ async function pollIpv6(record: ContainerRecord, waitMs: number, abort: AbortSig
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       continue;
     }
-    if (state.addresses.length > 0) return state;
-    if (state.router !== undefined) {
+    // The process is promised its default route with its address: one seen without the other
+    // (under load the kernel's two updates can straddle a read) is given a moment more.
+    if (state.addresses.length > 0) {
+      if (state.router !== undefined) return state;
+      addressSince ??= performance.now();
+      if (performance.now() - addressSince >= ROUTER_WITHOUT_PREFIX_MS) return state;
+    } else if (state.router !== undefined) {
       routerSince ??= performance.now();
       if (performance.now() - routerSince >= ROUTER_WITHOUT_PREFIX_MS) return state;
     }
