@@ -97,3 +97,46 @@ describe('podman run --network none --annotation ipper.bridge=br0', () => {
     expect(ips.map(releases)).toEqual(before.map((count) => count + 1));
   });
 });
+
+// The same, on a LAN whose router advertisements ask for DHCPv6 (M flag), with the default client.
+describe('podman restart on a LAN with DHCPv6 (dhcpcd)', () => {
+  let world6: TestWorld;
+  let podman6: Podman;
+  let baseline6: string[];
+
+  beforeAll(() => {
+    world6 = createWorld('ippod6', '10.97.94', { gcIntervalMs: 1000, dhcpClient: 'dhcpcd', ipv6WaitMs: 5000 }, { ra: 'stateful' });
+    baseline6 = linkNames(world6.lab.hostNs);
+    podman6 = new Podman(world6.lab, `${world6.dir}/podman`, IPPER, world6.configPath);
+    podman6.run(['import', busyboxImageTar(`${world6.dir}/rootfs`, `${world6.dir}/busybox.tar`), IMAGE]);
+  });
+
+  afterAll(async () => {
+    podman6?.run(['rm', '-f', '-a', '-t', '0'], true);
+    await world6?.destroy();
+  });
+
+  it('comes back at the same IPv4 and DHCPv6 addresses, and rm releases both', async () => {
+    const id = podman6.run(['run', '-d', '--network', 'none', '--annotation', 'ipper.bridge=br0', IMAGE, ...HTTPD]);
+    const addresses = (): { ip: string | undefined; ip6: string | undefined } => {
+      const settings = inspect(world6, id).NetworkSettings;
+      return { ip: settings['IPAddress'], ip6: settings['GlobalIPv6Address'] };
+    };
+    const before = addresses();
+    expect(before.ip).toMatch(/^10\.97\.94\./);
+    expect(before.ip6).toMatch(/^fd97:/);
+    podman6.run(['restart', '-t', '0', id]);
+    await expect.poll(() => addresses().ip, { timeout: 15_000 }).toMatch(/^10\.97\.94\./);
+    expect(addresses()).toEqual(before);
+    expect(namespaceView(Number(podman6.run(['inspect', '--format', '{{.State.Pid}}', id]))).addresses.map((addr) => addr.local)).toContain(before.ip);
+    // dnsmasq logs an IPv4 release with its address, a DHCPv6 one with the client's DUID.
+    const releases = (): string[] => inNs(world6.lab.dhcpNs, ['/bin/cat', world6.lab.serverLog]).split('\n').filter((line) => line.includes('DHCPRELEASE(lan0)'));
+    const releasedBefore = releases();
+    podman6.run(['rm', '-f', '-t', '0', id]);
+    await expect.poll(() => serverLeases(world6.lab).filter((lease) => lease.ip === before.ip), { timeout: 10_000 }).toEqual([]);
+    await expect.poll(() => releases().length, { timeout: 10_000 }).toBe(releasedBefore.length + 2);
+    expect(releases().slice(releasedBefore.length).filter((line) => line.includes(` ${before.ip} `))).toHaveLength(1);
+    expect(linkNames(world6.lab.hostNs)).toEqual(baseline6);
+    expect(filesIn(`${world6.stateDir}/containers`)).toEqual([]);
+  });
+});
