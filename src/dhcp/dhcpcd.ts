@@ -82,7 +82,9 @@ export const dhcpcd: DhcpDriver = {
     return { event, fields: iscLeaseFields(env, env.get('new_classless_static_routes')) };
   },
   privateDir: { name: 'run', mountpoint: DHCPCD_RUN_DIR },
-  renewSignal: 'SIGUSR1',
+  // "received SIGUSR1, renewing": a DHCPREQUEST to the server at once (`dhcpcd -n` would need
+  // the pid file inside the client's own mount namespace, and sends SIGHUP: a rebind).
+  renew: { kind: 'signal', signal: 'SIGUSR1' },
   // dhcpcd 9: SIGALRM releases the lease and exits (SIGTERM exits without a release).
   release: { kind: 'signal', signal: 'SIGALRM' },
   releaseSent: (log) => /releasing lease of /.test(log),

@@ -14,7 +14,7 @@ import { hostVethName, instanceId, vethAlias } from '../net/names.js';
 import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
-import { isAlive, readStartTime, type ProcessIdentity } from '../sys/proc.js';
+import { isAlive, readStartTime, signal } from '../sys/proc.js';
 import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
@@ -55,6 +55,8 @@ interface Entry {
   releasing: boolean;
   restartDelayMs: number;
   restartTimer: NodeJS.Timeout | undefined;
+  /** The client stopped on purpose to renew (RenewMethod restart): its exit is no failure. */
+  renewByRestart: ClientHandle | undefined;
   leaseWaiters: Set<() => void>;
   /** Serializes this container's lease events. */
   events: Promise<void>;
@@ -120,10 +122,20 @@ export class Supervisor {
   }
 
   /** The ports of the containers that are attached and not being removed (for the bridge watch). */
-  ports(): { id: string; hostVeth: string; bridge: string; mac: string; client: ProcessIdentity | undefined; renewSignal: NodeJS.Signals | undefined }[] {
+  ports(): { id: string; hostVeth: string; bridge: string; mac: string; renew: () => boolean }[] {
     return [...this.entries.values()]
       .filter((entry) => entry.record.phase === 'active' && entry.stopping === undefined)
-      .map(({ record, client, driver }) => ({ id: record.id, hostVeth: record.hostVeth, bridge: record.bridge, mac: record.mac, client: client?.identity, renewSignal: driver.renewSignal }));
+      .map((entry) => ({ id: entry.record.id, hostVeth: entry.record.hostVeth, bridge: entry.record.bridge, mac: entry.record.mac, renew: () => this.renewClient(entry) }));
+  }
+
+  /** Makes the container's client renew now, as its driver can (DhcpDriver.renew); false: no client runs. */
+  private renewClient(entry: Entry): boolean {
+    const { client, driver } = entry;
+    if (client === undefined || entry.stopping !== undefined) return false;
+    if (driver.renew.kind === 'signal') return signal(client.identity, driver.renew.signal);
+    // It exits without a release, and onClientExit starts it again at once with the same files.
+    entry.renewByRestart = client;
+    return signal(client.identity, driver.renew.stopSignal);
   }
 
   /** Creates the container's network and waits for its lease; undoes every step on failure. */
@@ -507,6 +519,7 @@ export class Supervisor {
       releasing: false,
       restartDelayMs: RESTART_MIN_MS,
       restartTimer: undefined,
+      renewByRestart: undefined,
       leaseWaiters: new Set(),
       events: Promise.resolve(),
       clientLogOffset: 0,
@@ -572,10 +585,15 @@ export class Supervisor {
       void this.teardown(entry, 'container gone');
       return;
     }
-    const delay = entry.restartDelayMs;
-    this.restarts += 1;
-    entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
-    this.log.warn({ id: entry.record.id, delayMs: delay }, 'DHCP client exited; restarting');
+    const renewing = entry.renewByRestart === client;
+    entry.renewByRestart = undefined;
+    const delay = renewing ? 0 : entry.restartDelayMs;
+    if (renewing) this.log.info({ id: entry.record.id }, 'DHCP client restarted to renew');
+    else {
+      this.restarts += 1;
+      entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
+      this.log.warn({ id: entry.record.id, delayMs: delay }, 'DHCP client exited; restarting');
+    }
     entry.restartTimer = setTimeout(() => {
       entry.restartTimer = undefined;
       if (entry.stopping !== undefined) return;

@@ -81,7 +81,7 @@ describe('udhcpc', () => {
       files: {},
       dirs: [],
     });
-    expect(udhcpc.renewSignal).toBe('SIGUSR1');
+    expect(udhcpc.renew).toStrictEqual({ kind: 'signal', signal: 'SIGUSR1' });
     expect(udhcpc.release).toStrictEqual({ kind: 'signal', signal: 'SIGTERM' });
   });
 
@@ -142,7 +142,8 @@ describe('dhclient', () => {
     expect(argv).toContain(`${SETUP.dir}/dhclient.leases`);
     expect(argv).toContain(SETUP.helper);
     expect(argv.at(-1)).toBe('eth0');
-    expect(dhclient.renewSignal).toBeUndefined();
+    // No signal renews it: restarted with the same lease file, it asks for the same address at once.
+    expect(dhclient.renew).toStrictEqual({ kind: 'restart', stopSignal: 'SIGTERM' });
   });
 
   it('reads a BOUND event as dhclient writes it', () => {
@@ -201,7 +202,7 @@ describe('dhcpcd', () => {
       dirs: ['run', 'db'],
     });
     expect(dhcpcd.release).toStrictEqual({ kind: 'signal', signal: 'SIGALRM' });
-    expect(dhcpcd.renewSignal).toBe('SIGUSR1');
+    expect(dhcpcd.renew).toStrictEqual({ kind: 'signal', signal: 'SIGUSR1' });
   });
 
   it('sends the hostname and its MAC as client id, configures nothing itself, and skips what makes it slow', () => {
