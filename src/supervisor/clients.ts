@@ -99,8 +99,13 @@ function prepareClientDir(dir: string, files: Record<string, string>, dirs: read
   for (const [name, content] of Object.entries(files)) writeFileAtomic(`${dir}/${name}`, content);
 }
 
-export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, start: ClientStart): Promise<ClientHandle> {
-  const token = randomBytes(8).toString('hex');
+/** Tags one client incarnation's events (IPPER_TOKEN). */
+export function newClientToken(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** Starts a client whose events carry `token`: they can come before this returns (a fast client binds in about 20 ms). */
+export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, start: ClientStart, token = newClientToken()): Promise<ClientHandle> {
   const setup = clientSetup(paths, driver, start, token);
   const command = driver.command(setup);
   prepareClientDir(setup.dir, command.files, command.dirs);

@@ -15,7 +15,7 @@ import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
 import { isAlive, readStartTime, signal } from '../sys/proc.js';
-import { adoptClient, clientInterfaceOf, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
+import { adoptClient, clientInterfaceOf, newClientToken, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
 import { containerProcessProbe, listOwnProcesses, listOwnVeths } from '../gc/facts.js';
@@ -53,6 +53,11 @@ interface Entry {
   stopping: Promise<TeardownOutcome> | undefined;
   /** Set once the teardown stops the client: from then on its events are ignored. */
   releasing: boolean;
+  /**
+   * The client being started: its events can come before it is recorded (dhclient and dhcpcd bind
+   * in 20-40 ms, sooner than a loaded supervisor sees the client run) and wait for that.
+   */
+  starting: { token: string; done: Promise<unknown> } | undefined;
   restartDelayMs: number;
   restartTimer: NodeJS.Timeout | undefined;
   /** The client stopped on purpose to renew (RenewMethod restart): its exit is no failure. */
@@ -398,7 +403,9 @@ export class Supervisor {
   /** An event file from a client: read by the driver of the container's client, then applied in order. */
   handleEvent(spooled: SpooledEvent): void {
     const entry = this.entries.get(spooled.containerId);
-    if (entry === undefined || entry.releasing || entry.record.client?.token !== spooled.token) return;
+    if (entry === undefined || entry.releasing) return;
+    const starting = entry.starting?.token === spooled.token ? entry.starting.done : undefined;
+    if (starting === undefined && entry.record.client?.token !== spooled.token) return;
     const parsed = entry.driver.parseEvent(spooled.env);
     if (parsed === null) return; // an event with nothing to apply
     if (parsed === undefined) {
@@ -407,6 +414,7 @@ export class Supervisor {
     }
     const event: ClientEvent = { ...parsed, containerId: spooled.containerId, token: spooled.token };
     entry.events = entry.events
+      .then(() => starting)
       .then(() => this.applyEvent(entry, event))
       .catch((error: unknown) => this.log.error({ id: event.containerId, event: event.event, err: error }, 'lease event failed'));
   }
@@ -414,7 +422,8 @@ export class Supervisor {
   private async applyEvent(entry: Entry, event: ClientEvent): Promise<void> {
     const { record } = entry;
     const clientPid = record.client?.pid;
-    if (entry.releasing || clientPid === undefined) return;
+    // (A client that did not start, or was replaced meanwhile, is not the one whose event this is.)
+    if (entry.releasing || clientPid === undefined || record.client?.token !== event.token) return;
     if (event.event === 'deconfig') {
       if (!entry.clientBound || record.lease === null) return;
       await this.inContainer(entry, clientPid, deconfigCommands(record.interface));
@@ -517,6 +526,7 @@ export class Supervisor {
       clientBound: false,
       stopping: undefined,
       releasing: false,
+      starting: undefined,
       restartDelayMs: RESTART_MIN_MS,
       restartTimer: undefined,
       renewByRestart: undefined,
@@ -558,13 +568,21 @@ export class Supervisor {
   private async startClientFor(entry: Entry): Promise<void> {
     const { record } = entry;
     entry.clientLogOffset = fileSize(clientLogPath(this.paths, record.id));
-    const client = await startClient(this.paths, entry.driver, { ...this.clientTarget(entry), netnsPid: record.container.pid });
+    const token = newClientToken();
+    entry.clientBound = false; // a new incarnation: its events may bind it before this returns
+    const starting = startClient(this.paths, entry.driver, { ...this.clientTarget(entry), netnsPid: record.container.pid }, token);
+    entry.starting = { token, done: starting.catch(() => undefined) };
+    let client: ClientHandle;
+    try {
+      client = await starting;
+    } finally {
+      entry.starting = undefined; // from here on, record.client names it (or no client started)
+    }
     if (entry.stopping !== undefined) {
       await stopClient(this.paths, entry.driver, client, this.clientTarget(entry)); // torn down while it started: it must not outlive the entry
       return;
     }
     entry.client = client;
-    entry.clientBound = false;
     record.client = { ...client.identity, token: client.token };
     this.persist(entry);
     this.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
@@ -609,6 +627,7 @@ export class Supervisor {
   }
 
   private waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal): Promise<boolean> {
+    if (entry.clientBound) return Promise.resolve(true); // its bound event came first
     return new Promise((resolve) => {
       const finish = (bound: boolean): void => {
         clearTimeout(timer);
