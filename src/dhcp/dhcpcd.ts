@@ -27,6 +27,8 @@ const REASONS: Readonly<Record<string, EventName | null>> = {
   TEST: null,
   INFORM: null,
   STATIC: null,
+  // Its configuration read again (on SIGHUP, ipper's renew): the RENEW or NAK that follows says what happened.
+  RECONFIGURE: null,
   IPV4LL: null,
 };
 
@@ -82,9 +84,12 @@ export const dhcpcd: DhcpDriver = {
     return { event, fields: iscLeaseFields(env, env.get('new_classless_static_routes')) };
   },
   privateDir: { name: 'run', mountpoint: DHCPCD_RUN_DIR },
-  // "received SIGUSR1, renewing": a DHCPREQUEST to the server at once (`dhcpcd -n` would need
-  // the pid file inside the client's own mount namespace, and sends SIGHUP: a rebind).
-  renew: { kind: 'signal', signal: 'SIGUSR1' },
+  // SIGHUP rebinds at once: a broadcast DHCPREQUEST for its lease (events RECONFIGURE, then RENEW;
+  // or NAK, then a new BOUND). Not SIGUSR1 (renew): its request is unicast, and dhcpcd 9.4.1 with
+  // privilege separation does not hear the server's broadcast NAK (say, the address moved), so it
+  // kept the old address until T2. (`dhcpcd -n` sends this SIGHUP, but needs the pid file in the
+  // client's own mount namespace.)
+  renew: { kind: 'signal', signal: 'SIGHUP' },
   // dhcpcd 9: SIGALRM releases the lease and exits (SIGTERM exits without a release).
   release: { kind: 'signal', signal: 'SIGALRM' },
   releaseSent: (log) => /releasing lease of /.test(log),

@@ -103,6 +103,8 @@ describe('garbage collection', () => {
   });
 
   it('stops a DHCP client that no record explains once its container is gone, and leaves one whose container runs', async () => {
+    // Stray clients started by hand: any client ipper knows is recognised the same way (by its
+    // executable and environment); udhcpc whatever the test client is, as it needs no files.
     const startClient = (pid: number, id: string) =>
       spawn('/usr/bin/nsenter', [`--net=/proc/${pid}/ns/net`, '--', '/usr/sbin/udhcpc', '-f', '-i', 'lo', '-s', '/bin/true'], {
         env: { IPPER_SPOOL: `${world.stateDir}/events`, IPPER_CONTAINER: id, IPPER_TOKEN: 'x' },

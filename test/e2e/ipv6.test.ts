@@ -6,7 +6,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, syml
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
 import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, linkNames, namespaceView } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 
 interface Ipv6View {
@@ -96,7 +96,7 @@ class Containers {
   expectClean(baselineLinks: string[]): void {
     expect(linkNames(this.world.lab.hostNs)).toEqual(baselineLinks);
     expect(filesIn(`${this.world.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(this.world.helper)).toEqual([]);
+    expect(clientsOf(this.world.stateDir, { all: true })).toEqual([]);
   }
 }
 
@@ -206,7 +206,7 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     const ip6 = eui64Address(world.lab.ipv6Prefix, mac);
     expect(namespaceView(container.pid).addresses.filter((addr) => addr.ifname === 'eth0')).toEqual([]);
     expect(ipv6View(container.pid).addresses.filter((addr) => addr.scope === 'global').map((addr) => addr.local)).toEqual([ip6]);
-    expect(processesMatching(world.helper)).toEqual([]);
+    expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
     expect(serverLeases(world.lab)).toHaveLength(leasesBefore);
     expect(readFileSync(world.lab.serverLog, 'utf8')).not.toMatch(new RegExp(`DHCP[A-Z]+\\(lan0\\).* ${mac}`));
     expect(containers.inspect(container.id).NetworkSettings).toMatchObject({ IPAddress: '', DHCP_PID: '', GlobalIPv6Address: ip6, IPv6Gateway: serverLinkLocal(world) });
@@ -220,9 +220,9 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     return (async () => {
       await world.stopSupervisor();
       const v4 = containers.start({ 'ipper.ipv6': 'off' }); // the next hook starts a supervisor, which adopts
-      const clients = processesMatching(world.helper);
+      const clients = clientsOf(world.stateDir);
       expect(clients).toHaveLength(1);
-      expect(Number(containers.inspect(v4.id).NetworkSettings['DHCP_PID'])).toBe(clients[0]!.pid);
+      expect(Number(containers.inspect(v4.id).NetworkSettings['DHCP_PID'])).toBe(clients[0]);
       expect(containers.inspect(v6only.id).NetworkSettings).toMatchObject({ DHCP_PID: '', IPAddress: '', GlobalIPv6Address: expect.stringMatching(/^fd97:/) });
       containers.runc.remove(v6only.id);
       containers.runc.remove(v4.id);

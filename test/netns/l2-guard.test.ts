@@ -244,8 +244,8 @@ describe('bridgeFilter on: an address change at renewal', () => {
     stopServer(world.lab);
     startServer(world.lab, [`--dhcp-host=${port.mac},${moved}`]);
     try {
-      process.kill(record().client.pid, 'SIGUSR1');
-      await expect.poll(() => record().lease?.ip, { timeout: 20_000 }).toBe(moved);
+      const wait = askToRenew(record().client.pid);
+      await expect.poll(() => record().lease?.ip, { timeout: wait + 10_000 }).toBe(moved);
       await expect.poll(addrs, { timeout: 5000 }).toContain(`"${moved}"`);
       expect(addrs()).not.toContain(`"${port.ip}"`);
       watchPeer(`arp saddr ip ${port.ip}`);

@@ -202,7 +202,7 @@ describe('dhcpcd', () => {
       dirs: ['run', 'db'],
     });
     expect(dhcpcd.release).toStrictEqual({ kind: 'signal', signal: 'SIGALRM' });
-    expect(dhcpcd.renew).toStrictEqual({ kind: 'signal', signal: 'SIGUSR1' });
+    expect(dhcpcd.renew).toStrictEqual({ kind: 'signal', signal: 'SIGHUP' });
   });
 
   it('sends the hostname and its MAC as client id, configures nothing itself, and skips what makes it slow', () => {
@@ -221,7 +221,7 @@ describe('dhcpcd', () => {
 
   it.each([
     ['BOUND', 'bound'], ['REBOOT', 'bound'], ['RENEW', 'renew'], ['REBIND', 'renew'], ['EXPIRE', 'deconfig'], ['NAK', 'deconfig'], ['FAIL', 'leasefail'], ['TIMEOUT', 'leasefail'],
-    ['PREINIT', null], ['CARRIER', null], ['NOCARRIER', null], ['STOP', null], ['STOPPED', null], ['RELEASE', null], ['DEPARTED', null],
+    ['PREINIT', null], ['CARRIER', null], ['NOCARRIER', null], ['STOP', null], ['STOPPED', null], ['RELEASE', null], ['DEPARTED', null], ['RECONFIGURE', null],
     ['BOUND6', undefined], ['ROUTERADVERT', undefined], ['hasOwnProperty', undefined],
   ])('reason %s → %s', (reason, event) => {
     const parsed = parse(dhcpcd, ...OURS, `reason=${reason}`);
