@@ -752,9 +752,11 @@ function readBridgeNfCallIptables(): string | undefined {
   }
 }
 
+/** Where a client's new output starts: 0 unless the log is a file now (whatever else is there may give way to a new file before the client opens it). */
 function fileSize(path: string): number {
   try {
-    return statSync(path).size;
+    const stat = statSync(path);
+    return stat.isFile() ? stat.size : 0;
   } catch {
     return 0;
   }
