@@ -14,6 +14,7 @@ import { hostVethName, instanceId, vethAlias } from '../net/names.js';
 import { openContainerNetns, withContainerNetns } from '../net/netns.js';
 import { fileStem, writeRecord, listRecords, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
+import { announceAddresses } from '../net/announce.js';
 import { isAlive, readStartTime, signal } from '../sys/proc.js';
 import { adoptClient, clientInterfaceOf, newClientToken, endClientLeftovers, clientLogPath, killClient, removeClientFiles, startClient, stopClient, type ClientHandle, type ReleaseTarget } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
@@ -224,6 +225,7 @@ export class Supervisor {
       }
       await ipv6Ready;
       step('ipv6 ready');
+      void this.announce(entry, (record.ipv6?.addresses ?? []).map((address) => address.address));
       abort.throwIfAborted();
       if (entry.stopping !== undefined) throw new IpperError('ABORTED', 'the container was removed while its network was being made');
       if (!bound) {
@@ -465,6 +467,7 @@ export class Supervisor {
     this.log.info({ id: record.id, leaseEvent, event: event.event, ip: lease.ip, previousIp: previous?.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
     for (const waiter of entry.leaseWaiters) waiter();
     await this.portFilter.bindAddress(record, lease.ip); // after the waiters: the create does not wait for nft
+    if (!sameAddress) await this.announce(entry, [lease.ip]); // after the filter knows the new address
   }
 
   /**
@@ -587,6 +590,13 @@ export class Supervisor {
     this.persist(entry);
     this.log.info({ id: record.id, clientPid: client.identity.pid }, 'DHCP client started');
     void client.exited.then(() => this.onClientExit(entry, client));
+  }
+
+  /** Neighbours holding a stale MAC for these addresses learn ours; a failure costs only that. */
+  private async announce(entry: Entry, addresses: readonly string[]): Promise<void> {
+    const { record } = entry;
+    await announceAddresses(this.helper.ensure(), { pid: record.container.pid, netnsInode: record.netnsInode, interface: record.interface, addresses })
+      .catch((error: unknown) => this.log.warn({ id: record.id, addresses, err: error }, 'address not announced'));
   }
 
   private clientTarget(entry: Entry): ReleaseTarget & { netnsInode: number } {

@@ -258,6 +258,39 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
       containers.expectClean(baseline);
     });
 
+    it('announces a bound container\'s addresses: a peer that cached another MAC for them learns its own at once', async () => {
+      const id = `announce-${randomBytes(4).toString('hex')}`;
+      const first = containers.start({}, undefined, id);
+      const mac = namespaceView(first.pid).macs['eth0']!;
+      const ip6 = String(containers.inspect(id).NetworkSettings['GlobalIPv6Address']);
+      containers.runc.remove(id);
+      // The peer believes every address the container could get belongs to a machine that left.
+      const stale = '02:00:00:00:00:01';
+      const [low, high] = world.lab.range;
+      const lines = [ip6, ...Array.from({ length: high - low + 1 }, (_, i) => `${world.lab.subnet}.${low + i}`)].map((address) => `neigh replace ${address} lladdr ${stale} dev lan0 nud stale`);
+      inNs(world.lab.peerNs, ['/usr/sbin/ip', '-batch', '-'], { input: `${lines.join('\n')}\n` });
+      // Only an announcement (its target is its own address) may teach the peer: any other ARP
+      // or neighbour solicitation (the container asking for its router, say) would update the
+      // peer's entries too, and prove nothing.
+      inNs(world.lab.peerNs, ['/usr/sbin/nft', '-f', '-'], {
+        input: [
+          'table arp announce_only {', '  chain input {', '    type filter hook input priority 0;', `    arp daddr ip != ${world.lab.subnet}.${low}-${world.lab.subnet}.${high} drop`, '  }', '}',
+          'table ip6 announce_only {', '  chain input {', '    type filter hook input priority 0;', '    icmpv6 type nd-neighbor-solicit drop', '  }', '}', '',
+        ].join('\n'),
+      });
+      const again = containers.start({}, undefined, id);
+      expect(namespaceView(again.pid).macs['eth0']).toBe(mac);
+      const ip4 = String(containers.inspect(id).NetworkSettings['IPAddress']);
+      // Read only: the peer sends nothing to the container that would make it ask.
+      const peerMacOf = (address: string): string | undefined =>
+        (JSON.parse(inNs(world.lab.peerNs, ['/usr/sbin/ip', '-j', 'neigh', 'show', address, 'dev', 'lan0'])) as { lladdr?: string }[])[0]?.lladdr;
+      await expect.poll(() => peerMacOf(ip4), { timeout: 5000 }).toBe(mac);
+      await expect.poll(() => peerMacOf(ip6), { timeout: 5000 }).toBe(mac);
+      inNs(world.lab.peerNs, ['/usr/sbin/nft', 'delete table arp announce_only; delete table ip6 announce_only']);
+      containers.runc.remove(id);
+      containers.expectClean(baseline);
+    });
+
     it('still refuses a derived MAC that a live container holds (two containers named alike)', () => {
       const twin = containers.start({ 'ipper.hostname': 'twin' });
       expect(containers.failToCreate({ 'ipper.hostname': 'twin' })).toMatch(/MAC [0-9a-f:]{17} \(derived from .*twin.*\) is already used .*\[MAC_IN_USE\]/);

@@ -172,8 +172,13 @@ export function ensureLab(options: LabOptions): Lab {
 }
 
 export function serverPid(lab: Lab): number | undefined {
-  if (!existsSync(lab.serverPidFile)) return undefined;
-  const pid = Number(readFileSync(lab.serverPidFile, 'utf8').trim());
+  let text: string;
+  try {
+    text = readFileSync(lab.serverPidFile, 'utf8');
+  } catch {
+    return undefined; // never written, or removed by a dnsmasq that is exiting
+  }
+  const pid = Number(text.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
