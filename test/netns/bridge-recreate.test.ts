@@ -86,7 +86,14 @@ function bridgeExists(): boolean {
 /** The supervisor's `ip monitor` child, if it runs one. */
 function linkMonitorPid(): number | undefined {
   const supervisor = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8').trim());
-  return processesMatching('ip -o monitor link').find(({ pid }) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(supervisor))?.pid;
+  const parentOf = (pid: number): string | undefined => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+    } catch {
+      return undefined; // gone since it was listed (another supervisor's monitor, say)
+    }
+  };
+  return processesMatching('ip -o monitor link').find(({ pid }) => parentOf(pid) === String(supervisor))?.pid;
 }
 
 async function expectRenewed(ip: string, acksBefore: number): Promise<void> {
