@@ -8,6 +8,8 @@ import type { ResolvTarget } from '../net/resolv.js';
 import type { ContainerRecord } from '../store/records.js';
 import { readInterfaceNames, readStartTime } from '../sys/proc.js';
 import { SUPERVISOR_START_MS, requestSupervisor, type ConnectOptions } from '../supervisor/connect.js';
+import type { RequestBody } from '../supervisor/protocol.js';
+import { extraInterfaceHostname, nthInterface } from '../net/names.js';
 import { launchOutsideRuntime } from '../sys/cgroup.js';
 import { toolPath } from '../sys/tools.js';
 import { selfCommand } from './self.js';
@@ -20,6 +22,8 @@ export interface AttachTarget {
   configHostname: string | undefined;
   /** The container's resolv.conf (from the bundle at createRuntime); undefined: none ipper may write. */
   resolvConf?: ResolvTarget | undefined;
+  /** `ipper attach -i`: the one interface to make (the configured one, or an extra one). */
+  interface?: string | undefined;
 }
 
 export function connectOptions(config: Config, configPath: string | undefined, timeoutMs: number): ConnectOptions {
@@ -47,7 +51,20 @@ function assertRootOfHost(): void {
   }
 }
 
-export async function requestAttach(target: AttachTarget, config: Config, configPath: string | undefined): Promise<ContainerRecord> {
+/** One interface to make: on which bridge, under which name, and whether it is an extra one. */
+interface InterfacePlan {
+  bridge: string;
+  name: string;
+  extra: boolean;
+}
+
+/**
+ * Asks the supervisor for each interface the container gets (ipper.bridge may name several: eth0
+ * on the first, eth1 on the second, ...; `ipper attach -i` names one), all at once. If one fails,
+ * the others are undone too: the container gets all its interfaces or none. The records come back
+ * in interface order.
+ */
+export async function requestAttach(target: AttachTarget, config: Config, configPath: string | undefined): Promise<ContainerRecord[]> {
   // These guards come before anything else is read or made.
   assertRootOfHost();
   const netnsInode = assertForeignNetns(target.pid);
@@ -62,32 +79,61 @@ export async function requestAttach(target: AttachTarget, config: Config, config
   if (config.hostnameFrom === 'config' && target.annotations?.['ipper.hostname'] === undefined && target.configHostname !== undefined) {
     hostname = resolveContainerSettings(config, target.id, { 'ipper.hostname': target.configHostname }).hostname;
   }
-  if (readInterfaceNames(target.pid).includes(config.interface)) {
-    throw new IpperError('INTERFACE_EXISTS', `container "${target.id}" already has an interface "${config.interface}": start it with --network none`);
+  const plans = interfacePlans(target, settings.bridges, config.interface);
+  if (modes.ipv4 === 'off' && plans.some((plan) => plan.extra)) {
+    throw new IpperError('INVALID_ANNOTATION', 'an extra interface gets its address by DHCP: it needs ipv4 "dhcp", not "off"');
   }
-  const reply = await requestSupervisor(
-    {
-      op: 'attach',
-      id: target.id,
-      pid: target.pid,
-      pidStartTime,
-      netnsInode,
-      bridge: settings.bridge,
-      interface: config.interface,
-      ...(settings.mac !== undefined && { mac: settings.mac }),
-      hostname,
-      dhcpClient: config.dhcpClient,
-      leaseTimeoutMs: config.leaseTimeoutMs,
-      onLeaseTimeout: config.onLeaseTimeout,
-      ipv4Mode: modes.ipv4,
-      ipv6Mode: modes.ipv6,
-      ipv6WaitMs: config.ipv6WaitMs,
-      ...(config.resolvConf === 'write' && modes.ipv4 === 'dhcp' && target.resolvConf !== undefined && { resolvConf: target.resolvConf }),
-      // The identity behind a derived MAC: a name the operator chose, or else the id.
-      ...(config.macFrom === 'identity' && settings.mac === undefined && { macIdentity: target.annotations?.['ipper.hostname'] ?? target.id }),
-    },
-    connectOptions(config, configPath, Math.max(config.leaseTimeoutMs, config.ipv6WaitMs) + SUPERVISOR_START_MS + 5000),
-  );
-  if (reply.record === undefined) throw new IpperError('SUPERVISOR_UNAVAILABLE', 'the supervisor replied without a record');
-  return reply.record;
+  const present = readInterfaceNames(target.pid);
+  for (const plan of plans) {
+    if (present.includes(plan.name)) throw new IpperError('INTERFACE_EXISTS', `container "${target.id}" already has an interface "${plan.name}": start it with --network none`);
+  }
+  // The identity behind a derived MAC: a name the operator chose, or else the id.
+  const identity = config.macFrom === 'identity' && settings.mac === undefined ? target.annotations?.['ipper.hostname'] ?? target.id : undefined;
+  const common = { op: 'attach', id: target.id, pid: target.pid, pidStartTime, netnsInode, dhcpClient: config.dhcpClient, leaseTimeoutMs: config.leaseTimeoutMs, onLeaseTimeout: config.onLeaseTimeout, ipv6WaitMs: config.ipv6WaitMs } as const;
+  const options = connectOptions(config, configPath, Math.max(config.leaseTimeoutMs, config.ipv6WaitMs) + SUPERVISOR_START_MS + 5000);
+  const requestFor = (plan: InterfacePlan, index: number): RequestBody => {
+    const mac = index === 0 ? settings.mac : undefined;
+    return plan.extra
+      ? {
+          // An extra interface: its own DNS name, IPv4 by DHCP only, no default route (the supervisor knows by `extra`).
+          ...common, bridge: plan.bridge, interface: plan.name, hostname: extraInterfaceHostname(hostname, plan.name), ipv4Mode: 'dhcp', ipv6Mode: 'off', extra: true,
+          ...(mac !== undefined && { mac }),
+          ...(identity !== undefined && { macIdentity: `${identity}@${plan.name}` }),
+        }
+      : {
+          ...common, bridge: plan.bridge, interface: plan.name, hostname, ipv4Mode: modes.ipv4, ipv6Mode: modes.ipv6,
+          ...(mac !== undefined && { mac }),
+          ...(config.resolvConf === 'write' && modes.ipv4 === 'dhcp' && target.resolvConf !== undefined && { resolvConf: target.resolvConf }),
+          ...(identity !== undefined && { macIdentity: identity }),
+        };
+  };
+  // The first alone (it may have to start the supervisor: one start, not one per interface; a
+  // failure is undone by the supervisor), then the others at once.
+  const [first, ...others] = plans;
+  const replies = [await requestSupervisor(requestFor(first!, 0), options)];
+  const rest = await Promise.allSettled(others.map((plan, index) => requestSupervisor(requestFor(plan, index + 1), options)));
+  const failed = rest.find((reply) => reply.status === 'rejected');
+  if (failed !== undefined) {
+    // The interfaces that were made go with the failed one (force: the container runs).
+    await requestSupervisor({ op: 'detach', id: target.id, force: true }, options).catch(() => undefined);
+    throw failed.reason;
+  }
+  for (const reply of rest) if (reply.status === 'fulfilled') replies.push(reply.value);
+  return replies.map((reply) => {
+    if (reply.record === undefined) throw new IpperError('SUPERVISOR_UNAVAILABLE', 'the supervisor replied without a record');
+    return reply.record;
+  });
+}
+
+/** The interfaces to make: the one `ipper attach -i` names, or one per bridge (the first is the configured interface). */
+function interfacePlans(target: AttachTarget, bridges: readonly string[], firstInterface: string): InterfacePlan[] {
+  if (target.interface !== undefined) {
+    if (bridges.length > 1) throw new IpperError('USAGE', 'one bridge for one named interface');
+    return [{ bridge: bridges[0]!, name: target.interface, extra: target.interface !== firstInterface }];
+  }
+  return bridges.map((bridge, index) => {
+    const name = nthInterface(firstInterface, index);
+    if (name === undefined) throw new IpperError('INVALID_CONFIG', `interface ${index + 1} of "${firstInterface}" would not be a valid interface name: use a shorter "interface"`);
+    return { bridge, name, extra: index > 0 };
+  });
 }

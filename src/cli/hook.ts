@@ -1,25 +1,27 @@
-// `ipper hook [createRuntime|poststop]`: the OCI hook. Short-lived; the supervisor does the work.
+// `ipper hook [createRuntime|prestart|poststop]`: the OCI hook. Short-lived; the supervisor does the work.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { IpperError } from '../errors.js';
 import type { HookLog } from '../log/deferred.js';
 import { resolvTargetFromBundle, type ResolvTarget } from '../net/resolv.js';
 import { parseOciState, resolveStage, type OciState } from '../oci/state.js';
-import { recordExists } from '../store/records.js';
+import { containerHasRecords } from '../store/records.js';
 import { readStdin } from '../sys/stdin.js';
 import { SUPERVISOR_START_MS, requestSupervisor } from '../supervisor/connect.js';
 import { teardownWithoutSupervisor } from '../supervisor/fallback.js';
 import { connectOptions, requestAttach } from './attach-request.js';
 import type { CliIo } from './io.js';
 
-export const HOOK_HELP = `Usage: ipper hook [createRuntime|poststop] < state.json
+export const HOOK_HELP = `Usage: ipper hook [createRuntime|prestart|poststop] < state.json
 
 The OCI hook. The runtime passes the container's OCI state on stdin; the stage comes from the
 argument or, without one, from the state's status (creating: createRuntime, stopped: poststop).
 createRuntime puts a veth on the bridge into the container's network namespace as eth0 and waits
 until the supervisor's DHCP client has a lease (leaseTimeoutMs); poststop releases the lease and
 removes the veth. Podman reads it from hooks.d, Docker gets it from the ipper runtime, runc from
-the bundle's config.json.
+the bundle's config.json. prestart is accepted as createRuntime: the OCI runtime spec deprecates
+it for network hooks, but runc and crun still run it at the same point, so configs that register
+ipper as a prestart hook keep working.
 
 Examples:
   podman run -d --network none --annotation ipper.bridge=br0 busybox sleep 600
@@ -35,7 +37,7 @@ export interface HookContext {
 }
 
 export async function hookCommand(args: readonly string[], context: HookContext): Promise<number> {
-  if (args.length > 1) throw new IpperError('USAGE', 'usage: ipper hook [createRuntime|poststop] < state.json');
+  if (args.length > 1) throw new IpperError('USAGE', 'usage: ipper hook [createRuntime|prestart|poststop] < state.json');
   const state = parseOciState(await readStdin());
   const stage = resolveStage(args[0], state);
   if (stage === 'createRuntime') await createRuntime(state, context);
@@ -77,7 +79,7 @@ function bundleHostname(spec: BundleSpec | undefined): string | undefined {
 async function poststop(state: OciState, context: HookContext): Promise<void> {
   const { config, log } = context;
   // An unreadable record still means "ours": the supervisor knows the container, or GC reports it.
-  if (!recordExists(config.stateDir, state.id)) return; // never ours, or already gone
+  if (!containerHasRecords(config.stateDir, state.id)) return; // never ours, or already gone
   let reply;
   try {
     reply = await requestSupervisor({ op: 'detach', id: state.id }, connectOptions(config, context.configPath, SUPERVISOR_START_MS + 5000));

@@ -15,7 +15,8 @@ export { VERSION };
 export const HELP = `ipper ${VERSION}: one IP address per container on the host's LAN, by DHCP.
 
 Usage:
-  ipper hook [createRuntime|poststop]   OCI hook; the OCI state on stdin
+  ipper hook [createRuntime|prestart|poststop]
+                                        OCI hook; the OCI state on stdin
   ipper inspect <id>|--all              the container's network as JSON
   ipper status [--json]                 the supervisor, then one line per container: address,
                                         MAC, bridge, client, lease state, expiry, last renewal

@@ -8,10 +8,16 @@ export const ANNOTATION_PREFIX = 'ipper.';
 const KNOWN = new Set(['ipper.bridge', 'ipper.mac', 'ipper.hostname', 'ipper.ipv4', 'ipper.ipv6']);
 
 export interface ContainerSettings {
+  /** The first interface's bridge (bridges[0]). */
   bridge: string;
+  /** One bridge per interface, in order: ipper.bridge may name several ("br0,br1"). */
+  bridges: string[];
   mac: string | undefined;
   hostname: string;
 }
+
+/** How many interfaces one container may get from ipper.bridge. */
+export const MAX_BRIDGES = 8;
 
 function invalid(key: string, message: string): IpperError {
   return new IpperError('INVALID_ANNOTATION', `annotation ${key}: ${message}`);
@@ -24,15 +30,9 @@ export function resolveContainerSettings(config: Config, containerId: string, an
       throw invalid(key, `unknown (known: ${[...KNOWN].join(', ')})`);
     }
   }
-  let bridge = config.bridge;
+  let bridges = [config.bridge];
   const bridgeAnnotation = annotations['ipper.bridge'];
-  if (bridgeAnnotation !== undefined) {
-    if (!isValidInterfaceName(bridgeAnnotation)) throw invalid('ipper.bridge', 'must be an interface name (1-15 of A-Z a-z 0-9 _ . -)');
-    if (bridgeAnnotation !== config.bridge && !config.allowedBridges.includes(bridgeAnnotation)) {
-      throw invalid('ipper.bridge', `"${bridgeAnnotation}" is not the configured bridge nor in allowedBridges`);
-    }
-    bridge = bridgeAnnotation;
-  }
+  if (bridgeAnnotation !== undefined) bridges = parseBridges(config, bridgeAnnotation);
   let mac: string | undefined;
   const macAnnotation = annotations['ipper.mac'];
   if (macAnnotation !== undefined) {
@@ -46,7 +46,22 @@ export function resolveContainerSettings(config: Config, containerId: string, an
     if (!DNS_LABEL.test(hostnameAnnotation)) throw invalid('ipper.hostname', 'must be a DNS label (1-63 letters, digits, hyphens; no hyphen at either end)');
     hostname = hostnameAnnotation;
   }
-  return { bridge, mac, hostname };
+  return { bridge: bridges[0]!, bridges, mac, hostname };
+}
+
+/** "br0" or "br0,br1": each an allowed bridge, one per interface (eth0 on the first, eth1 on the second, ...). */
+function parseBridges(config: Config, annotation: string): string[] {
+  const names = annotation.split(',');
+  if (names.length > MAX_BRIDGES) throw invalid('ipper.bridge', `names ${names.length} bridges; at most ${MAX_BRIDGES}`);
+  for (const name of names) {
+    if (!isValidInterfaceName(name)) {
+      throw invalid('ipper.bridge', names.length === 1 ? 'must be an interface name (1-15 of A-Z a-z 0-9 _ . -)' : `"${name.slice(0, 20)}" must be an interface name (1-15 of A-Z a-z 0-9 _ . -; several separated by ",")`);
+    }
+    if (name !== config.bridge && !config.allowedBridges.includes(name)) {
+      throw invalid('ipper.bridge', `"${name}" is not the configured bridge nor in allowedBridges`);
+    }
+  }
+  return names;
 }
 
 export interface AddressModes {

@@ -18,11 +18,16 @@ export function addressLifetime(leaseSeconds: number | undefined): string {
   return String(Math.max(SHORTEST_LEASE_SECONDS, leaseSeconds));
 }
 
+export interface LeaseApplyOptions {
+  /** false: the lease's router does not become the default route (a container's extra interface). */
+  defaultRoute: boolean;
+}
+
 /**
  * Lines that make `next` the interface's address, routes and MTU, replacing `previous`. `mtu` is
  * already clamped by the caller (to the bridge's); undefined leaves the link's MTU alone.
  */
-export function leaseCommands(iface: string, previous: LeaseNetwork | null, next: LeaseNetwork, mtu?: number): string[] {
+export function leaseCommands(iface: string, previous: LeaseNetwork | null, next: LeaseNetwork, mtu?: number, options: LeaseApplyOptions = { defaultRoute: true }): string[] {
   const lines: string[] = [];
   if (mtu !== undefined) lines.push(`link set dev ${iface} mtu ${mtu}`);
   // A new address replaces the old one whole: its routes go with it, none is left pointing nowhere.
@@ -31,8 +36,8 @@ export function leaseCommands(iface: string, previous: LeaseNetwork | null, next
   const lifetime = addressLifetime(next.leaseSeconds);
   // The kernel removes an expired address and every route through it with no one's help.
   lines.push(`addr replace ${next.ip}/${next.prefixLen} broadcast + dev ${iface}${lifetime === 'forever' ? '' : ` valid_lft ${lifetime} preferred_lft ${lifetime}`}`);
-  if (next.router !== undefined) lines.push(`route replace default via ${next.router} dev ${iface}`);
-  else lines.push(`route flush exact 0.0.0.0/0 dev ${iface}`);
+  if (next.router !== undefined && options.defaultRoute) lines.push(`route replace default via ${next.router} dev ${iface}`);
+  else lines.push(`route flush exact 0.0.0.0/0 dev ${iface}`); // none, or none through this interface
   const wanted = new Set((next.routes ?? []).map((route) => route.to));
   // "flush exact": no error when the route is already gone (a batch stops at its first error).
   if (sameAddress) for (const route of previous.routes ?? []) if (!wanted.has(route.to)) lines.push(`route flush exact ${route.to} dev ${iface}`);

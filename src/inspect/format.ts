@@ -29,6 +29,31 @@ export interface NetworkJson {
   };
 }
 
+/** A container with every interface: the first in the seed's shape, then all of them (the first included) in Interfaces. */
+export interface ContainerJson extends NetworkJson {
+  Interfaces: NetworkJson['NetworkSettings'][];
+}
+
+/** The interfaces of one container in order: its first, then the extra ones by name. */
+export function interfaceOrder(records: readonly ContainerRecord[]): ContainerRecord[] {
+  return [...records].sort((a, b) => Number(a.extra === true) - Number(b.extra === true) || a.interface.localeCompare(b.interface));
+}
+
+/** One container's JSON from its records (one per interface, at least one). */
+export function toContainerJson(records: readonly ContainerRecord[]): ContainerJson {
+  const ordered = interfaceOrder(records);
+  const first = ordered[0];
+  if (first === undefined) throw new Error('a container without a record');
+  return { ...toNetworkJson(first), Interfaces: ordered.map((record) => toNetworkJson(record).NetworkSettings) };
+}
+
+/** Every container's JSON, its records grouped by container id, in the order of their first record. */
+export function toContainersJson(records: readonly ContainerRecord[]): ContainerJson[] {
+  const byId = new Map<string, ContainerRecord[]>();
+  for (const record of records) byId.set(record.id, [...(byId.get(record.id) ?? []), record]);
+  return [...byId.values()].map(toContainerJson);
+}
+
 export function toNetworkJson(record: ContainerRecord): NetworkJson {
   const lease = record.lease;
   const ipv6 = record.ipv6?.addresses ?? [];
@@ -58,12 +83,14 @@ export function toNetworkJson(record: ContainerRecord): NetworkJson {
   };
 }
 
-/** The record for a full id, or for a 12-character prefix that names exactly one container. */
+/** The record (of the first interface) for a full id, or for a 12-character prefix that names exactly one container. */
 export function findRecord(records: readonly ContainerRecord[], idOrPrefix: string): ContainerRecord | 'ambiguous' | undefined {
-  const exact = records.find((record) => record.id === idOrPrefix);
+  // A container with several interfaces: its first interface's record stands for it.
+  const exact = interfaceOrder(records.filter((record) => record.id === idOrPrefix))[0];
   if (exact !== undefined) return exact;
   if (idOrPrefix.length < 12) return undefined;
   const matches = records.filter((record) => record.id.startsWith(idOrPrefix));
-  if (matches.length > 1) return 'ambiguous';
-  return matches[0];
+  // One container's interfaces are one match.
+  if (new Set(matches.map((record) => record.id)).size > 1) return 'ambiguous';
+  return interfaceOrder(matches)[0];
 }

@@ -12,10 +12,10 @@ export function isValidInterfaceName(name: string): boolean {
 /** Prefix of every host-side veth ipper makes; garbage collection relies on it. */
 export const HOST_VETH_PREFIX = 'ipr';
 /** A host veth name as hostVethName makes it. */
-export const HOST_VETH_NAME = /^ipr[0-9a-f]{12}$/;
+export const HOST_VETH_NAME = new RegExp(`^${HOST_VETH_PREFIX}[0-9a-f]{12}$`);
 
 /**
- * Host end of a container's veth: "ipr" + 12 hex digits of sha256(id). Deterministic, so poststop
+ * Host end of a container's veth: HOST_VETH_PREFIX + 12 hex digits of sha256(id). Deterministic, so poststop
  * and garbage collection find it from the id alone; hashed, because ids sharing a long prefix
  * (web-1, web-2) must not collide in 15 bytes.
  */
@@ -32,6 +32,24 @@ export function parseVethAlias(alias: string | undefined): { instance: string; n
   const match = /^ipper:([0-9a-f]{8}):(\d{1,20})$/.exec(alias ?? '');
   if (match === null) return undefined;
   return { instance: match[1]!, netnsInode: Number(match[2]) };
+}
+
+/**
+ * The container's interface number `index` (0: the configured one): "eth0" → "eth1", "eth2", ...;
+ * a name without a trailing number gets one ("lan" → "lan1"). Undefined when it would not be a
+ * valid interface name (too long).
+ */
+export function nthInterface(first: string, index: number): string | undefined {
+  if (index === 0) return first;
+  const match = /^(.*?)(\d+)$/.exec(first);
+  const name = match === null ? `${first}${index}` : `${match[1]!}${Number(match[2]) + index}`;
+  return isValidInterfaceName(name) ? name : undefined;
+}
+
+/** An extra interface's DHCP hostname: its own DNS name, "<hostname>-<interface>", kept a DNS label. */
+export function extraInterfaceHostname(hostname: string, iface: string): string {
+  const suffix = `-${iface.replace(/[^A-Za-z0-9-]/g, '-')}`.slice(0, 16);
+  return `${hostname.slice(0, 63 - suffix.length).replace(/-+$/, '')}${suffix}`.replace(/-+$/, '');
 }
 
 /** The container's short id, as Docker and Podman print it. */

@@ -38,16 +38,26 @@ export function parseOciState(text: string): OciState {
   return result.data;
 }
 
+/**
+ * The stage a command-line argument names. `prestart` is createRuntime by another name: the OCI
+ * runtime spec deprecates it for network hooks, but runc and crun still run it at the same point
+ * (namespaces made, before pivot_root) with the same state, and older configs still register it.
+ */
+export function stageOfArgument(argument: string): HookStage | undefined {
+  if (argument === 'createRuntime' || argument === 'prestart') return 'createRuntime';
+  if (argument === 'poststop') return 'poststop';
+  return undefined;
+}
+
 /** The stage named on the command line wins; otherwise the state's status tells it (crun sends "created"). */
 export function resolveStage(argument: string | undefined, state: OciState): HookStage {
   if (argument !== undefined) {
-    if (argument === 'createRuntime' || argument === 'poststop') {
-      if (argument === 'createRuntime' && !(state.status === 'creating' || state.status === 'created')) {
-        throw new IpperError('USAGE', `createRuntime with status "${state.status}": expected "creating" or "created"`);
-      }
-      return argument;
+    const stage = stageOfArgument(argument);
+    if (stage === undefined) throw new IpperError('USAGE', `unknown hook stage "${argument}": expected createRuntime, prestart or poststop`);
+    if (stage === 'createRuntime' && !(state.status === 'creating' || state.status === 'created')) {
+      throw new IpperError('USAGE', `${argument} with status "${state.status}": expected "creating" or "created"`);
     }
-    throw new IpperError('USAGE', `unknown hook stage "${argument}": expected createRuntime or poststop`);
+    return stage;
   }
   if (state.status === 'creating' || state.status === 'created') return 'createRuntime';
   if (state.status === 'stopped') return 'poststop';

@@ -40,9 +40,32 @@ export const recordSchema = z.object({
   })),
   /** Where the container's resolv.conf is and what ipper wrote into it. */
   resolvConf: z.optional(resolvStateSchema),
+  /**
+   * An interface beyond the container's first (a second bridge in ipper.bridge, or `ipper attach
+   * -i`): kept under its own key (recordKey), with its own veth, MAC, client and lease; it never
+   * sets the default route. Absent: the first interface (every record before this field).
+   */
+  extra: z.optional(z.literal(true)),
 });
 
 export type ContainerRecord = z.infer<typeof recordSchema>;
+
+/** Container ids never hold "@" (containerIdSchema): it separates the id from an extra interface. */
+const KEY_SEPARATOR = '@';
+
+/**
+ * What one interface of a container is known by in the supervisor, the state dir and its client's
+ * environment: the container id for its first interface, "<id>@<interface>" for each extra one.
+ */
+export function recordKey(record: Pick<ContainerRecord, 'id' | 'interface' | 'extra'>): string {
+  return record.extra === true ? `${record.id}${KEY_SEPARATOR}${record.interface}` : record.id;
+}
+
+/** The container id of a key (recordKey's inverse for the id part). */
+export function containerIdOfKey(key: string): string {
+  const at = key.indexOf(KEY_SEPARATOR);
+  return at < 0 ? key : key.slice(0, at);
+}
 
 export function containersDir(stateDir: string): string {
   return `${stateDir}/containers`;
@@ -53,12 +76,41 @@ export function fileStem(id: string): string {
   return id.length <= 200 ? id : createHash('sha256').update(id).digest('hex');
 }
 
-export function recordPath(stateDir: string, id: string): string {
-  return `${containersDir(stateDir)}/${fileStem(id)}.json`;
+/** A record's file name stem: the id's, then "@<interface>" for an extra interface (so a container's records share a prefix). */
+function recordStem(key: string): string {
+  const at = key.indexOf(KEY_SEPARATOR);
+  return at < 0 ? fileStem(key) : `${fileStem(key.slice(0, at))}${key.slice(at)}`;
 }
 
-export function readRecord(stateDir: string, id: string): ContainerRecord | undefined {
-  return readRecordFile(recordPath(stateDir, id));
+/** The record file of a key (recordKey): a container id for its first interface. */
+export function recordPath(stateDir: string, key: string): string {
+  return `${containersDir(stateDir)}/${recordStem(key)}.json`;
+}
+
+export function readRecord(stateDir: string, key: string): ContainerRecord | undefined {
+  return readRecordFile(recordPath(stateDir, key));
+}
+
+/**
+ * The keys of every record file a container has, readable or not: its first interface's (the id)
+ * and each extra one's. Read from the directory's names only, never from the files.
+ */
+export function recordKeysOf(stateDir: string, id: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(containersDir(stateDir));
+  } catch {
+    return [];
+  }
+  const stem = fileStem(id);
+  const keys: string[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const base = name.slice(0, -'.json'.length);
+    if (base === stem) keys.push(id);
+    else if (base.startsWith(`${stem}${KEY_SEPARATOR}`)) keys.push(`${id}${base.slice(stem.length)}`);
+  }
+  return keys;
 }
 
 /** A record file, or undefined for anything else: missing, not JSON, or a symlink someone planted. */
@@ -74,22 +126,27 @@ function readRecordFile(path: string): ContainerRecord | undefined {
 }
 
 /** Whether a record file is there at all, readable or not (poststop must not skip an unreadable one). */
-export function recordExists(stateDir: string, id: string): boolean {
+export function recordExists(stateDir: string, key: string): boolean {
   try {
-    lstatSync(recordPath(stateDir, id));
+    lstatSync(recordPath(stateDir, key));
     return true;
   } catch {
     return false;
   }
 }
 
-export function writeRecord(stateDir: string, record: ContainerRecord): void {
-  ensurePrivateDir(containersDir(stateDir));
-  writeFileAtomic(recordPath(stateDir, record.id), `${JSON.stringify(record)}\n`);
+/** Whether the container has any record, of its first interface or of an extra one. */
+export function containerHasRecords(stateDir: string, id: string): boolean {
+  return recordExists(stateDir, id) || recordKeysOf(stateDir, id).length > 0;
 }
 
-export function removeRecord(stateDir: string, id: string): void {
-  removeFile(recordPath(stateDir, id));
+export function writeRecord(stateDir: string, record: ContainerRecord): void {
+  ensurePrivateDir(containersDir(stateDir));
+  writeFileAtomic(recordPath(stateDir, recordKey(record)), `${JSON.stringify(record)}\n`);
+}
+
+export function removeRecord(stateDir: string, key: string): void {
+  removeFile(recordPath(stateDir, key));
 }
 
 export interface RecordListing {

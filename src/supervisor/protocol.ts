@@ -36,9 +36,21 @@ export const attachRequestSchema = z.strictObject({
   resolvConf: z.optional(resolvTargetSchema),
   /** macFrom identity: the MAC's random bits come from this (the id, or ipper.hostname). */
   macIdentity: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  /** An interface beyond the container's first (see the record's `extra`): no default route. */
+  extra: z.optional(z.literal(true)),
 });
 
-export const detachRequestSchema = z.strictObject({ v, op: z.literal('detach'), id: containerIdSchema });
+export const detachRequestSchema = z.strictObject({
+  v,
+  op: z.literal('detach'),
+  id: containerIdSchema,
+  /**
+   * Every interface of the container goes even though its process runs: the hook undoing its own
+   * create when one of several interfaces failed. Without it, a running container is kept (a late
+   * poststop of an earlier incarnation).
+   */
+  force: z.optional(z.literal(true)),
+});
 export const statusRequestSchema = z.strictObject({ v, op: z.literal('status') });
 export const gcRequestSchema = z.strictObject({ v, op: z.literal('gc'), dryRun: z.boolean() });
 export const releaseAllRequestSchema = z.strictObject({ v, op: z.literal('release-all') });

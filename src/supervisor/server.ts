@@ -103,7 +103,7 @@ async function answer(line: string, options: ListenOptions, supervisor: Supervis
         }
       }
       case 'detach': {
-        const outcome = await supervisor.detach(request.id);
+        const outcome = await supervisor.detach(request.id, request.force === true);
         return { ok: true, released: outcome.released, removed: outcome.removed };
       }
       case 'status':

@@ -3,7 +3,7 @@
 // still exists), then the link, the port's filter element, the client's files and the record.
 import type { DhcpDriver } from '../dhcp/driver.js';
 import { deleteLink } from '../net/links.js';
-import { removeRecord, type ContainerRecord } from '../store/records.js';
+import { recordKey, removeRecord, type ContainerRecord } from '../store/records.js';
 import { removeClientFiles, stopClient, type ClientHandle, type ReleaseTarget, type StopOutcome } from './clients.js';
 import type { SupervisorPaths } from './paths.js';
 
@@ -27,6 +27,6 @@ export async function tearDownNetwork(plan: TeardownPlan): Promise<void> {
   plan.afterStop?.(outcome);
   await deleteLink(record.hostVeth);
   await plan.forgetPort();
-  removeClientFiles(paths, record.id);
-  removeRecord(paths.stateDir, record.id);
+  removeClientFiles(paths, recordKey(record));
+  removeRecord(paths.stateDir, recordKey(record));
 }

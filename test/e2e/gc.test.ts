@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, sh } from '../lab/lab.js';
-import { instanceId } from '../../src/net/names.js';
+import { HOST_VETH_PREFIX, instanceId } from '../../src/net/names.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer } from '../helpers/hook.js';
@@ -73,10 +73,10 @@ describe('garbage collection', () => {
       inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'add', name, 'master', world.lab.bridge, 'type', 'veth', 'peer', 'name', peer, 'netns', peerNs]);
       if (alias !== undefined) inNs(world.lab.hostNs, ['/usr/sbin/ip', 'link', 'set', 'dev', name, 'alias', alias]);
     };
-    const gone = `ipr${randomBytes(6).toString('hex')}`;
-    const running = `ipr${randomBytes(6).toString('hex')}`;
-    const otherInstance = `ipr${randomBytes(6).toString('hex')}`;
-    const unmarked = `ipr${randomBytes(6).toString('hex')}`;
+    const gone = `${HOST_VETH_PREFIX}${randomBytes(6).toString('hex')}`;
+    const running = `${HOST_VETH_PREFIX}${randomBytes(6).toString('hex')}`;
+    const otherInstance = `${HOST_VETH_PREFIX}${randomBytes(6).toString('hex')}`;
+    const unmarked = `${HOST_VETH_PREFIX}${randomBytes(6).toString('hex')}`;
     try {
       veth(gone, `ipper:${instance}:${statSync(`/run/netns/${emptyNs}`).ino}`, `/run/netns/${emptyNs}`, 'gonepeer');
       veth(running, `ipper:${instance}:${statSync(`/proc/${live.pid}/ns/net`).ino}`, `/proc/${live.pid}/ns/net`, 'livepeer');

@@ -18,10 +18,10 @@ function inspect(id: string): { Container: string; NetworkSettings: Record<strin
   return JSON.parse(out);
 }
 
-function newContainer(args: string[] = ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'], annotations: Record<string, string> = {}): { id: string; pid: number } {
+function newContainer(args: string[] = ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'], annotations: Record<string, string> = {}, createStage?: 'prestart'): { id: string; pid: number } {
   const id = randomBytes(32).toString('hex');
   const bundleDir = `${world.dir}/bundles/${id.slice(0, 12)}`;
-  writeBundle({ bundleDir, rootfs, args, ipperPath: IPPER, ipperConfig: world.configPath, annotations });
+  writeBundle({ bundleDir, rootfs, args, ipperPath: IPPER, ipperConfig: world.configPath, annotations, ...(createStage !== undefined && { createStage }) });
   runc.create(id, bundleDir);
   runc.start(id);
   const state = runc.state(id);
@@ -143,5 +143,24 @@ describe('a runc container with the ipper hook', () => {
     const result = runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: container.id, status: 'stopped' }));
     expect(result).toMatchObject({ status: 0, stderr: '' });
     expect({ links: linkNames(world.lab.hostNs), files: filesIn(world.stateDir), leases: serverLeases(world.lab) }).toEqual(before);
+  });
+});
+
+describe('a runc config that registers the hook as prestart (deprecated, still run by runc)', () => {
+  it('gets its lease as with createRuntime, and poststop releases it and leaves nothing', () => {
+    const container = newContainer(['/bin/busybox', 'sleep', '600'], {}, 'prestart');
+    const bundle = JSON.parse(readFileSync(`${world.dir}/bundles/${container.id.slice(0, 12)}/config.json`, 'utf8'));
+    expect(Object.keys(bundle.hooks).sort()).toEqual(['poststop', 'prestart']);
+    const view = namespaceView(container.pid);
+    const ip = view.addresses.find((addr) => addr.ifname === 'eth0')?.local;
+    expect(ip?.startsWith(`${world.lab.subnet}.`)).toBe(true);
+    expect(view.defaultVia).toBe(world.lab.serverAddress);
+    expect(serverLeases(world.lab).find((entry) => entry.ip === ip)).toMatchObject({ mac: view.macs['eth0'], hostname: container.id.slice(0, 12) });
+    const hostVeth = inspect(container.id).NetworkSettings['HostInterface']!;
+    runc.remove(container.id);
+    expect(serverLeases(world.lab).some((entry) => entry.ip === ip)).toBe(false);
+    expect(linkNames(world.lab.hostNs)).not.toContain(hostVeth);
+    expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+    expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
   });
 });

@@ -2,11 +2,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { driverFor } from '../../src/dhcp/drivers.js';
 import type { DhcpClientName } from '../../src/dhcp/driver.js';
-import { destroyLab, ensureLab, type Lab, type LabOptions } from '../lab/lab.js';
+import { destroyLab, destroySecondLan, ensureLab, ensureSecondLan, type Lab, type LabOptions } from '../lab/lab.js';
 import { isPidAlive } from './host.js';
 
 export interface TestWorld {
   lab: Lab;
+  /** A second bridge with its own DHCP server (createWorld's secondLan), in allowedBridges. */
+  lan2: Lab | undefined;
   labOptions: LabOptions;
   dir: string;
   stateDir: string;
@@ -37,7 +39,13 @@ export function askToRenew(pid: number, client: DhcpClientName = TEST_DHCP_CLIEN
   return 10_000;
 }
 
-export function createWorld(baseName: string, subnet: string, config: Record<string, unknown> = {}, labExtra: Pick<LabOptions, 'ra'> = {}): TestWorld {
+export interface WorldExtra extends Pick<LabOptions, 'ra'> {
+  /** A second LAN beside the first: its bridge (br1) and the first three octets of its /24. */
+  secondLan?: { bridge: string; subnet: string };
+}
+
+export function createWorld(baseName: string, subnet: string, config: Record<string, unknown> = {}, extra: WorldExtra = {}): TestWorld {
+  const { secondLan, ...labExtra } = extra;
   // IPPER_LAB_PREFIX lets two checkouts run their tests on one machine without sharing a lab.
   const name = `${process.env['IPPER_LAB_PREFIX'] ?? ''}${baseName}`;
   const dir = mkdtempSync(`/tmp/ipper-${name}-`);
@@ -45,12 +53,14 @@ export function createWorld(baseName: string, subnet: string, config: Record<str
   destroyLab(labOptions);
   mkdirSync(labOptions.dir, { recursive: true });
   const lab = ensureLab(labOptions);
+  const lan2 = secondLan === undefined ? undefined : ensureSecondLan(lab, secondLan.bridge, secondLan.subnet);
   const stateDir = `${dir}/state`;
   const helperDir = `${dir}/lib`;
   const logFile = `${dir}/ipper.log`;
   const configPath = `${dir}/config.json`;
   const writeConfig = (extra: Record<string, unknown> = {}): void => {
-    writeFileSync(configPath, JSON.stringify({ bridge: lab.bridge, stateDir, helperDir, logFile, logLevel: 'debug', dhcpClient: TEST_DHCP_CLIENT, ...config, ...extra }, null, 2));
+    const allowed = lan2 === undefined ? {} : { allowedBridges: [lan2.bridge] };
+    writeFileSync(configPath, JSON.stringify({ bridge: lab.bridge, stateDir, helperDir, logFile, logLevel: 'debug', dhcpClient: TEST_DHCP_CLIENT, ...allowed, ...config, ...extra }, null, 2));
   };
   writeConfig();
   const stopSupervisor = async (stateDirOfIt = stateDir): Promise<void> => {
@@ -66,6 +76,7 @@ export function createWorld(baseName: string, subnet: string, config: Record<str
   };
   return {
     lab,
+    lan2,
     labOptions,
     dir,
     stateDir,
@@ -76,6 +87,7 @@ export function createWorld(baseName: string, subnet: string, config: Record<str
     stopSupervisor,
     destroy: async () => {
       await stopSupervisor();
+      if (lan2 !== undefined) destroySecondLan(lan2);
       destroyLab(labOptions);
       // IPPER_KEEP_WORLD=1 keeps the state dir and logs for a look after a failure.
       if (process.env['IPPER_KEEP_WORLD'] !== '1') rmSync(dir, { recursive: true, force: true });

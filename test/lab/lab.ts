@@ -270,3 +270,30 @@ export function destroyLab(options: LabOptions): void {
   rmSync(`/etc/netns/${lab.peerNs}`, { recursive: true, force: true });
   rmSync(lab.dir, { recursive: true, force: true });
 }
+
+/**
+ * A second LAN beside a lab's first, for containers with two interfaces: its own bridge in the
+ * lab's host namespace and its own dnsmasq (DHCP and DNS for its own domain) in a namespace of its
+ * own. No peer. Removed with the lab's host namespace, plus destroySecondLan for its server.
+ */
+export function describeSecondLan(lab: Lab, bridge: string, subnet: string): Lab {
+  const first = describeLab({ name: lab.name, subnet, domain: `${bridge}.${lab.domain}`, dir: `${lab.dir}-${bridge}`, bridge });
+  return { ...first, hostNs: lab.hostNs, dhcpNs: `${lab.name}-${bridge}`, peerNs: '' };
+}
+
+export function ensureSecondLan(lab: Lab, bridge: string, subnet: string): Lab {
+  const lan = describeSecondLan(lab, bridge, subnet);
+  // A namespace a crashed run left would hold a lan0 already.
+  if (!isServerRunning(lan) && namespaces().includes(lan.dhcpNs)) sh(IP, ['netns', 'del', lan.dhcpNs]);
+  mkdirSync(lan.dir, { recursive: true });
+  ensureBridge(lan);
+  ensureMachine(lan, lan.dhcpNs, `labd-${bridge}`.slice(0, 15), lan.serverAddress, lan.serverAddress6, false);
+  if (!isServerRunning(lan)) startServer(lan);
+  return lan;
+}
+
+export function destroySecondLan(lan: Lab): void {
+  stopServer(lan);
+  if (namespaces().includes(lan.dhcpNs)) sh(IP, ['netns', 'del', lan.dhcpNs]);
+  rmSync(lan.dir, { recursive: true, force: true });
+}

@@ -35,6 +35,8 @@ export interface BundleOptions {
   annotations?: Record<string, string>;
   /** Extra hook entries' environment (tests use it to strace or to empty the environment). */
   hookEnv?: string[];
+  /** The create-time hook's stage (default createRuntime; prestart as older configs register it). */
+  createStage?: 'createRuntime' | 'prestart';
 }
 
 /** config.json from `runc spec`, with our process, a new network namespace and ipper's hooks. */
@@ -50,7 +52,8 @@ export function writeBundle(options: BundleOptions): void {
   spec.annotations = options.annotations ?? {};
   const env = [`IPPER_CONFIG=${options.ipperConfig}`, ...(options.hookEnv ?? [])];
   const hook = (stage: string) => ({ path: options.ipperPath, args: ['ipper', 'hook', stage], env, timeout: 60 });
-  spec.hooks = { createRuntime: [hook('createRuntime')], poststop: [hook('poststop')] };
+  const createStage = options.createStage ?? 'createRuntime';
+  spec.hooks = { [createStage]: [hook(createStage)], poststop: [hook('poststop')] };
   writeFileSync(`${options.bundleDir}/config.json`, JSON.stringify(spec, null, 2));
 }
 

@@ -106,8 +106,8 @@ describe('createRuntime refuses a bad container setting and leaves nothing', () 
   });
 
   it('an unknown stage', () => {
-    const result = runHook(world.lab, world.configPath, 'prestart', ociState({ id: 'stage', pid: 1 }));
-    expectOneLineError(result, /unknown hook stage "prestart": expected createRuntime or poststop \[USAGE\]/);
+    const result = runHook(world.lab, world.configPath, 'poststart', ociState({ id: 'stage', pid: 1 }));
+    expectOneLineError(result, /unknown hook stage "poststart": expected createRuntime, prestart or poststop \[USAGE\]/);
   });
 });
 

@@ -20,22 +20,31 @@ describe('resolveContainerSettings', () => {
   it.each([undefined, {}, { 'io.kubernetes.pod': 'x', 'org.opencontainers.image.title': 'y', ipper: 'z', 'ipperx.bridge': '$(x)' }])(
     'gives the defaults for %j',
     (annotations) => {
-      expect(resolveContainerSettings(config, ID, annotations)).toStrictEqual({ bridge: 'br0', mac: undefined, hostname: '3f9a1c2b7d4e' });
+      expect(resolveContainerSettings(config, ID, annotations)).toStrictEqual({ bridge: 'br0', bridges: ['br0'], mac: undefined, hostname: '3f9a1c2b7d4e' });
     },
   );
 
   it.each([
-    [{ 'ipper.bridge': 'br0' }, { bridge: 'br0', mac: undefined, hostname: '3f9a1c2b7d4e' }],
-    [{ 'ipper.bridge': 'lab0' }, { bridge: 'lab0', mac: undefined, hostname: '3f9a1c2b7d4e' }],
-    [{ 'ipper.bridge': 'br-lan.10' }, { bridge: 'br-lan.10', mac: undefined, hostname: '3f9a1c2b7d4e' }],
-    [{ 'ipper.mac': '02:AA:BB:CC:DD:EE' }, { bridge: 'br0', mac: '02:aa:bb:cc:dd:ee', hostname: '3f9a1c2b7d4e' }],
-    [{ 'ipper.mac': '02-aa-bb-cc-dd-ee' }, { bridge: 'br0', mac: '02:aa:bb:cc:dd:ee', hostname: '3f9a1c2b7d4e' }],
-    [{ 'ipper.mac': ' 52-54-00-AB-CD-EF ' }, { bridge: 'br0', mac: '52:54:00:ab:cd:ef', hostname: '3f9a1c2b7d4e' }],
-    [{ 'ipper.hostname': 'web' }, { bridge: 'br0', mac: undefined, hostname: 'web' }],
-    [{ 'ipper.hostname': 'a'.repeat(63) }, { bridge: 'br0', mac: undefined, hostname: 'a'.repeat(63) }],
-    [{ 'ipper.hostname': 'Web-01' }, { bridge: 'br0', mac: undefined, hostname: 'Web-01' }],
+    [{ 'ipper.bridge': 'br0' }, { bridge: 'br0', bridges: ['br0'], mac: undefined, hostname: '3f9a1c2b7d4e' }],
+    [{ 'ipper.bridge': 'lab0' }, { bridge: 'lab0', bridges: ['lab0'], mac: undefined, hostname: '3f9a1c2b7d4e' }],
+    [{ 'ipper.bridge': 'br-lan.10' }, { bridge: 'br-lan.10', bridges: ['br-lan.10'], mac: undefined, hostname: '3f9a1c2b7d4e' }],
+    [{ 'ipper.mac': '02:AA:BB:CC:DD:EE' }, { bridge: 'br0', bridges: ['br0'], mac: '02:aa:bb:cc:dd:ee', hostname: '3f9a1c2b7d4e' }],
+    [{ 'ipper.mac': '02-aa-bb-cc-dd-ee' }, { bridge: 'br0', bridges: ['br0'], mac: '02:aa:bb:cc:dd:ee', hostname: '3f9a1c2b7d4e' }],
+    [{ 'ipper.mac': ' 52-54-00-AB-CD-EF ' }, { bridge: 'br0', bridges: ['br0'], mac: '52:54:00:ab:cd:ef', hostname: '3f9a1c2b7d4e' }],
+    [{ 'ipper.hostname': 'web' }, { bridge: 'br0', bridges: ['br0'], mac: undefined, hostname: 'web' }],
+    [{ 'ipper.hostname': 'a'.repeat(63) }, { bridge: 'br0', bridges: ['br0'], mac: undefined, hostname: 'a'.repeat(63) }],
+    [{ 'ipper.hostname': 'Web-01' }, { bridge: 'br0', bridges: ['br0'], mac: undefined, hostname: 'Web-01' }],
   ])('%j → %j', (annotations, expected) => {
     expect(resolveContainerSettings(config, ID, annotations)).toStrictEqual(expected);
+  });
+
+  it.each([
+    ['br0,lab0', ['br0', 'lab0']],
+    ['lab0,br0', ['lab0', 'br0']],
+    ['br0,lab0,br-lan.10', ['br0', 'lab0', 'br-lan.10']],
+    ['br0,br0', ['br0', 'br0']],
+  ])('ipper.bridge %s: one interface per bridge, the first is the first interface\'s', (annotation, bridges) => {
+    expect(resolveContainerSettings(config, ID, { 'ipper.bridge': annotation })).toStrictEqual({ bridge: bridges[0], bridges, mac: undefined, hostname: '3f9a1c2b7d4e' });
   });
 
   const BRIDGE_NAME = 'annotation ipper.bridge: must be an interface name (1-15 of A-Z a-z 0-9 _ . -)';
@@ -50,6 +59,11 @@ describe('resolveContainerSettings', () => {
     [{ 'ipper.bridge': '' }, BRIDGE_NAME],
     [{ 'ipper.bridge': 'b'.repeat(16) }, BRIDGE_NAME],
     [{ 'ipper.bridge': 'docker0' }, 'annotation ipper.bridge: "docker0" is not the configured bridge nor in allowedBridges'],
+    [{ 'ipper.bridge': 'br0,docker0' }, 'annotation ipper.bridge: "docker0" is not the configured bridge nor in allowedBridges'],
+    [{ 'ipper.bridge': 'br0,' }, 'annotation ipper.bridge: "" must be an interface name (1-15 of A-Z a-z 0-9 _ . -; several separated by ",")'],
+    [{ 'ipper.bridge': 'br0, lab0' }, 'annotation ipper.bridge: " lab0" must be an interface name (1-15 of A-Z a-z 0-9 _ . -; several separated by ",")'],
+    [{ 'ipper.bridge': 'br0;lab0' }, BRIDGE_NAME],
+    [{ 'ipper.bridge': Array(9).fill('br0').join(',') }, 'annotation ipper.bridge: names 9 bridges; at most 8'],
     [{ 'ipper.mac': '01:00:5E:00:00:01' }, `annotation ipper.mac: "01:00:5E:00:00:01" ${MULTICAST}`],
     [{ 'ipper.mac': '00-00-00-00-00-00' }, 'annotation ipper.mac: "00-00-00-00-00-00" is all zeros'],
     [{ 'ipper.mac': 'FF:FF:FF:FF:FF:FF' }, 'annotation ipper.mac: "FF:FF:FF:FF:FF:FF" is the broadcast address'],

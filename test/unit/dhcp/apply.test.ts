@@ -18,6 +18,12 @@ describe('leaseCommands', () => {
     expect(leaseCommands('eth0', previous, next)).toStrictEqual(expected);
   });
 
+  it('an extra interface: the router is never the default route, and none is left through it', () => {
+    expect(leaseCommands('eth1', null, A, undefined, { defaultRoute: false })).toStrictEqual([
+      'addr replace 10.0.0.5/24 broadcast + dev eth1', 'route flush exact 0.0.0.0/0 dev eth1',
+    ]);
+  });
+
   it('names the given interface', () => {
     expect(leaseCommands('lan1', A, { ...A, ip: '10.0.0.6' })).toStrictEqual([
       'addr flush dev lan1', 'addr replace 10.0.0.6/24 broadcast + dev lan1', 'route replace default via 10.0.0.1 dev lan1',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findRecord, toNetworkJson } from '../../../src/inspect/format.js';
+import { findRecord, toContainerJson, toContainersJson, toNetworkJson } from '../../../src/inspect/format.js';
 import type { ContainerRecord } from '../../../src/store/records.js';
 
 const ID = '3f9a1c2b7d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff';
@@ -121,5 +121,40 @@ describe('findRecord', () => {
 
   it('finds nothing in no records', () => {
     expect(findRecord([], ID)).toBeUndefined();
+  });
+});
+
+describe('a container with more than one interface', () => {
+  const eth0 = record(ID);
+  const eth1 = record(ID, {
+    interface: 'eth1', extra: true, bridge: 'br1', hostVeth: 'ipr0123456789ac', mac: '02:64:50:63:56:78', hostname: '3f9a1c2b7d4e-eth1',
+    client: { pid: 4301, startTime: 1002, token: 'tok1' },
+    lease: { ip: '10.100.81.150', prefixLen: 24, router: '10.100.81.1', dns: ['10.100.81.1'], leaseSeconds: 3600, boundAt: '2024-01-01T00:00:00.000Z' },
+  });
+  const eth2 = record(ID, { interface: 'eth2', extra: true, bridge: 'br2', hostVeth: 'ipr0123456789ad', mac: '02:64:50:63:9a:bc', lease: null, client: null });
+
+  it('keeps the first interface in the seed\'s shape and lists every interface in Interfaces, first first', () => {
+    const json = toContainerJson([eth2, eth1, eth0]);
+    expect({ Container: json.Container, NetworkSettings: json.NetworkSettings }).toStrictEqual(toNetworkJson(eth0));
+    expect(json.Interfaces.map((entry) => [entry.Interface, entry.Bridge, entry.HWAddr, entry.IPAddress, entry.Hostname])).toStrictEqual([
+      ['eth0', 'br0', '02:64:50:63:12:34', '10.100.80.150', '3f9a1c2b7d4e'],
+      ['eth1', 'br1', '02:64:50:63:56:78', '10.100.81.150', '3f9a1c2b7d4e-eth1'],
+      ['eth2', 'br2', '02:64:50:63:9a:bc', '', '3f9a1c2b7d4e'],
+    ]);
+    expect(json.Interfaces[1]).toStrictEqual(toNetworkJson(eth1).NetworkSettings);
+  });
+
+  it('a container with one interface lists it alone', () => {
+    expect(toContainerJson([eth0]).Interfaces).toStrictEqual([toNetworkJson(eth0).NetworkSettings]);
+  });
+
+  it('--all: one entry per container, not per interface', () => {
+    const other = record('a'.repeat(64));
+    expect(toContainersJson([eth1, other, eth0]).map((json) => [json.Container, json.Interfaces.length])).toStrictEqual([['3f9a1c2b7d4e', 2], ['aaaaaaaaaaaa', 1]]);
+  });
+
+  it('a prefix of one container with two interfaces is not ambiguous; its first interface stands for it', () => {
+    expect(findRecord([eth1, eth0], ID.slice(0, 12))).toBe(eth0);
+    expect(findRecord([eth2, eth1, eth0], ID)).toBe(eth0);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { DNS_LABEL, defaultHostname, hostVethName, instanceId, isValidInterfaceName, shortId } from '../../../src/net/names.js';
+import { DNS_LABEL, defaultHostname, extraInterfaceHostname, hostVethName, instanceId, isValidInterfaceName, nthInterface, shortId } from '../../../src/net/names.js';
 
 const IDS = [
   'abc',
@@ -122,5 +122,33 @@ describe('instanceId', () => {
     expect(instanceId('/run/ipper/')).toBe(instanceId('/run/ipper'));
     expect(instanceId('/run//ipper')).toBe(instanceId('/run/ipper'));
     expect(instanceId('/run/ipper2')).not.toBe(instanceId('/run/ipper'));
+  });
+});
+
+describe('nthInterface', () => {
+  it.each([
+    ['eth0', 0, 'eth0'],
+    ['eth0', 1, 'eth1'],
+    ['eth0', 7, 'eth7'],
+    ['eth9', 1, 'eth10'],
+    ['lan', 1, 'lan1'],
+    ['net.1', 2, 'net.3'],
+    ['abcdefghijklmn0', 10, undefined], // 16 bytes: no valid name
+  ] as const)('%s, %i → %s', (first, index, name) => {
+    expect(nthInterface(first, index)).toBe(name);
+  });
+});
+
+describe('extraInterfaceHostname', () => {
+  it.each([
+    ['web', 'eth1', 'web-eth1'],
+    ['3f9a1c2b7d4e', 'eth1', '3f9a1c2b7d4e-eth1'],
+    ['web', 'net_1.2', 'web-net-1-2'],
+    ['a'.repeat(63), 'eth1', `${'a'.repeat(58)}-eth1`],
+    [`${'a'.repeat(57)}-bcde`, 'eth1', `${'a'.repeat(57)}-eth1`],
+  ])('%s on %s → %s (a DNS label)', (hostname, iface, expected) => {
+    const name = extraInterfaceHostname(hostname, iface);
+    expect(name).toBe(expected);
+    expect(name).toMatch(DNS_LABEL);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type OciState, parseOciState, resolveStage } from '../../../src/oci/state.js';
+import { type OciState, parseOciState, resolveStage, stageOfArgument } from '../../../src/oci/state.js';
 import { errorOf } from '../helpers/error-of.js';
 
 
@@ -74,6 +74,9 @@ describe('resolveStage', () => {
   it.each([
     ['createRuntime', 'creating', 'createRuntime'],
     ['createRuntime', 'created', 'createRuntime'],
+    // prestart: deprecated for network hooks, still run by runc and crun at the same point.
+    ['prestart', 'creating', 'createRuntime'],
+    ['prestart', 'created', 'createRuntime'],
     ['poststop', 'stopped', 'poststop'],
     ['poststop', 'creating', 'poststop'],
     ['poststop', 'running', 'poststop'],
@@ -87,13 +90,29 @@ describe('resolveStage', () => {
   it.each([
     ['createRuntime', 'stopped', 'createRuntime with status "stopped": expected "creating" or "created"'],
     ['createRuntime', 'running', 'createRuntime with status "running": expected "creating" or "created"'],
-    ['prestart', 'creating', 'unknown hook stage "prestart": expected createRuntime or poststop'],
-    ['', 'creating', 'unknown hook stage "": expected createRuntime or poststop'],
+    ['prestart', 'stopped', 'prestart with status "stopped": expected "creating" or "created"'],
+    ['Prestart', 'creating', 'unknown hook stage "Prestart": expected createRuntime, prestart or poststop'],
+    ['poststart', 'running', 'unknown hook stage "poststart": expected createRuntime, prestart or poststop'],
+    ['', 'creating', 'unknown hook stage "": expected createRuntime, prestart or poststop'],
     [undefined, 'running', 'cannot tell the hook stage from status "running": name it (createRuntime or poststop)'],
   ] as const)('argument %j, status %s → USAGE %s', (argument, status, message) => {
     const error = errorOf(() => resolveStage(argument, withStatus(status)));
     expect(error.code).toBe('USAGE');
     expect(error.exitCode).toBe(64);
     expect(error.message).toBe(message);
+  });
+});
+
+describe('stageOfArgument', () => {
+  it.each([
+    ['createRuntime', 'createRuntime'],
+    ['prestart', 'createRuntime'],
+    ['poststop', 'poststop'],
+    ['createContainer', undefined],
+    ['startContainer', undefined],
+    ['poststart', undefined],
+    ['PRESTART', undefined],
+  ] as const)('%s → %s', (argument, stage) => {
+    expect(stageOfArgument(argument)).toBe(stage);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recordSchema } from '../../../src/store/records.js';
-import { attachRequestSchema, PROTOCOL_VERSION } from '../../../src/supervisor/protocol.js';
+import { attachRequestSchema, detachRequestSchema, PROTOCOL_VERSION } from '../../../src/supervisor/protocol.js';
 
 // A record as the version before dual stack wrote it: no modes, no IPv6, no resolv.conf.
 const PREVIOUS = {
@@ -48,5 +48,27 @@ describe('attachRequestSchema', () => {
     expect(attachRequestSchema.safeParse({ ...request, ipv6Mode: 'on' }).success).toBe(false);
     expect(attachRequestSchema.safeParse({ ...request, ipv6WaitMs: -1 }).success).toBe(false);
     expect(attachRequestSchema.safeParse({ ...request, macIdentity: '' }).success).toBe(false);
+  });
+});
+
+describe('more than one interface in the protocol and the record', () => {
+  const request = { v: PROTOCOL_VERSION, op: 'attach', id: 'c1', pid: 42, pidStartTime: 7, netnsInode: 4026532000, bridge: 'br1', interface: 'eth1', hostname: 'c1-eth1', leaseTimeoutMs: 1000, onLeaseTimeout: 'fail' };
+
+  it('an attach may be for an extra interface (extra: true only)', () => {
+    expect(attachRequestSchema.safeParse({ ...request, extra: true }).success).toBe(true);
+    expect(attachRequestSchema.safeParse({ ...request, extra: false }).success).toBe(false);
+  });
+
+  it('a detach may force the removal of a running container\'s interfaces (force: true only)', () => {
+    const detach = { v: PROTOCOL_VERSION, op: 'detach', id: 'c1' };
+    expect(detachRequestSchema.safeParse(detach).success).toBe(true);
+    expect(detachRequestSchema.safeParse({ ...detach, force: true }).success).toBe(true);
+    expect(detachRequestSchema.safeParse({ ...detach, force: 'yes' }).success).toBe(false);
+    expect(detachRequestSchema.safeParse({ ...detach, id: 'c1@eth1' }).success).toBe(false); // ids never hold "@"
+  });
+
+  it('a record of an extra interface says so; one without the field is a first interface', () => {
+    expect(recordSchema.safeParse({ ...PREVIOUS, interface: 'eth1', extra: true }).success).toBe(true);
+    expect(recordSchema.safeParse({ ...PREVIOUS, extra: false }).success).toBe(false);
   });
 });

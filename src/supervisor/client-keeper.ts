@@ -1,0 +1,123 @@
+// Keeping a container's DHCP client running: start it in the container's namespace, restart it
+// with a back-off when it exits while the container runs, and wait for its lease.
+import { readFileSync, statSync } from 'node:fs';
+import { isAlive, signal } from '../sys/proc.js';
+import { clientLogPath, endClientLeftovers, newClientToken, startClient, stopClient, type ClientHandle } from './clients.js';
+import { clientTarget, persist, type SupervisorContext } from './context.js';
+import { advance, RESTART_MIN_MS, type Entry } from './entries.js';
+import { isTearingDown, type LeaseWaitOutcome } from './lifecycle.js';
+
+const RESTART_MAX_MS = 60_000;
+
+/** Starts a client in the container's own namespace, entered by the container's pid (never a dead client's). */
+export async function startClientFor(context: SupervisorContext, entry: Entry): Promise<void> {
+  const { record } = entry;
+  entry.clientLogOffset = fileSize(clientLogPath(context.paths, entry.key));
+  const token = newClientToken();
+  const starting = startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netnsPid: record.container.pid }, token);
+  entry.starting = { token, done: starting.catch(() => undefined) };
+  let client: ClientHandle;
+  try {
+    client = await starting;
+  } finally {
+    entry.starting = undefined; // from here on, record.client names it (or no client started)
+  }
+  if (isTearingDown(entry.state)) {
+    await stopClient(context.paths, entry.driver, client, clientTarget(context, entry)); // torn down while it started: it must not outlive the entry
+    return;
+  }
+  advance(entry, { type: 'client-started' });
+  entry.client = client;
+  record.client = { ...client.identity, token: client.token };
+  persist(context, entry);
+  context.log.info({ id: entry.key, clientPid: client.identity.pid }, 'DHCP client started');
+  void client.exited.then(() => onClientExit(context, entry, client));
+}
+
+/**
+ * The entry's client exited (or undefined: a new one could not be started): restarted after a
+ * back-off while the container runs, torn down once it does not.
+ */
+export function onClientExit(context: SupervisorContext, entry: Entry, client: ClientHandle | undefined): void {
+  // What a client killed by hand leaves (dhcpcd's helpers) would hold the namespace and the lease.
+  if (client !== undefined) endClientLeftovers(client);
+  if (isTearingDown(entry.state) || entry.client !== client || !context.entries.holds(entry)) return;
+  entry.client = undefined;
+  if (!isAlive(entry.record.container)) {
+    void context.teardown(entry, 'container gone');
+    return;
+  }
+  advance(entry, { type: 'client-exited' });
+  const renewing = entry.renewByRestart === client;
+  entry.renewByRestart = undefined;
+  const delay = renewing ? 0 : entry.restartDelayMs;
+  if (renewing) context.log.info({ id: entry.key }, 'DHCP client restarted to renew');
+  else {
+    context.clientRestarts += 1;
+    entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
+    context.log.warn({ id: entry.key, delayMs: delay }, 'DHCP client exited; restarting');
+  }
+  entry.restartTimer = setTimeout(() => {
+    entry.restartTimer = undefined;
+    if (isTearingDown(entry.state)) return;
+    if (!isAlive(entry.record.container)) {
+      void context.teardown(entry, 'container gone');
+      return;
+    }
+    startClientFor(context, entry).catch((error: unknown) => {
+      context.log.error({ id: entry.key, err: error }, 'DHCP client restart failed');
+      onClientExit(context, entry, undefined);
+    });
+  }, delay);
+}
+
+/** Makes the entry's client renew now, as its driver can (DhcpDriver.renew); false: no client runs. */
+export function renewClient(entry: Entry): boolean {
+  const { client, driver } = entry;
+  if (client === undefined || isTearingDown(entry.state)) return false;
+  if (driver.renew.kind === 'signal') return signal(client.identity, driver.renew.signal);
+  // It exits without a release, and onClientExit starts it again at once with the same files.
+  entry.renewByRestart = client;
+  return signal(client.identity, driver.renew.stopSignal);
+}
+
+/** The lease resets the back-off: the next exit restarts at once again. */
+export function resetRestartDelay(entry: Entry): void {
+  entry.restartDelayMs = RESTART_MIN_MS;
+}
+
+/** Waits until a lease is bound, the time is up, the caller gives up, or the entry is torn down. */
+export function waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal): Promise<LeaseWaitOutcome> {
+  if (entry.state === 'bound') return Promise.resolve('bound'); // its bound event came first
+  return new Promise((resolve) => {
+    const finish = (outcome: LeaseWaitOutcome): void => {
+      clearTimeout(timer);
+      entry.leaseWaiters.delete(finish);
+      abort.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    const onAbort = (): void => finish('aborted');
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    entry.leaseWaiters.add(finish);
+    abort.addEventListener('abort', onAbort);
+  });
+}
+
+/** What the current client printed since it started. */
+export function clientLogSince(context: SupervisorContext, entry: Entry): string {
+  try {
+    return readFileSync(clientLogPath(context.paths, entry.key), 'utf8').slice(entry.clientLogOffset);
+  } catch {
+    return ''; // no log: the client never started
+  }
+}
+
+/** Where a client's new output starts: 0 unless the log is a file now (whatever else is there may give way to a new file before the client opens it). */
+function fileSize(path: string): number {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() ? stat.size : 0;
+  } catch {
+    return 0;
+  }
+}
