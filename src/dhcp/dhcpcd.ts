@@ -86,9 +86,9 @@ export const dhcpcd: DhcpDriver = {
   privateDir: { name: 'run', mountpoint: DHCPCD_RUN_DIR },
   // SIGHUP rebinds at once: a broadcast DHCPREQUEST for its lease (events RECONFIGURE, then RENEW;
   // or NAK, then a new BOUND). Not SIGUSR1 (renew): its request is unicast, and dhcpcd 9.4.1 with
-  // privilege separation does not hear the server's broadcast NAK (say, the address moved), so it
-  // kept the old address until T2. (`dhcpcd -n` sends this SIGHUP, but needs the pid file in the
-  // client's own mount namespace.)
+  // privilege separation does not hear the server's broadcast NAK (say, the address moved): on the
+  // lab it kept asking for the old address. (`dhcpcd -n` sends this SIGHUP, but needs the pid file
+  // in the client's own mount namespace.)
   renew: { kind: 'signal', signal: 'SIGHUP' },
   // dhcpcd 9: SIGALRM releases the lease and exits (SIGTERM exits without a release).
   release: { kind: 'signal', signal: 'SIGALRM' },
