@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run -s build
-exec node dist/bench.cjs
+exec node dist/bench.cjs "$@"

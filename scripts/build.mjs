@@ -38,7 +38,7 @@ await build({
 });
 // The lab's command line (demo) and the benchmark, bundled the same way so that they run without a
 // TypeScript loader.
-for (const [entry, out] of [['test/lab/cli.ts', 'lab.cjs'], ['test/bench/bench.ts', 'bench.cjs'], ['test/bench/soak.ts', 'soak.cjs']]) {
+for (const [entry, out] of [['test/lab/cli.ts', 'lab.cjs'], ['test/bench/bench.ts', 'bench.cjs'], ['test/bench/soak.ts', 'soak.cjs'], ['test/bench/scale.ts', 'scale.cjs']]) {
   await build({ entryPoints: [join(root, entry)], outfile: join(dist, out), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
 }
 if (quick) process.exit(0);

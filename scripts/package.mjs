@@ -1,6 +1,8 @@
 // npm run package: dist/ipper_<version>_<arch>.deb from dist/ipper (npm run build first) and pkg/,
 // with dpkg-deb. Downloads nothing. What goes where, and why:
 //   /usr/bin/ipper, /usr/bin/ipper-runtime → ipper   the binary; Docker's runtime link
+//   /opt/cni/bin/ipper, /usr/lib/cni/ipper → /usr/bin/ipper
+//                                                      the CNI plugin, where runtimes look for type "ipper"
 //   /usr/share/containers/oci/hooks.d/ipper.json      where Podman reads hooks by default (see
 //                                                      src/cli/hooks-files.ts), pointing at /usr/bin/ipper
 //   /etc/ipper/config.json                            the default config, a conffile
@@ -38,6 +40,10 @@ function put(path, content, mode = 0o644) {
 
 put(BIN, readFileSync(binary), 0o755);
 symlinkSync('ipper', join(stage, '/usr/bin/ipper-runtime'));
+for (const dir of ['/opt/cni/bin', '/usr/lib/cni']) {
+  mkdirSync(join(stage, dir), { recursive: true, mode: 0o755 });
+  symlinkSync(BIN, join(stage, dir, 'ipper'));
+}
 
 const entry = JSON.parse(readFileSync(join(root, 'hooks.d/ipper.json'), 'utf8'));
 put('/usr/share/containers/oci/hooks.d/ipper.json', `${JSON.stringify({ ...entry, hook: { ...entry.hook, path: BIN } }, null, 2)}\n`);

@@ -24,6 +24,8 @@ want /usr/bin/tar tar
 want /usr/sbin/nft nftables
 want /usr/bin/podman podman
 want /usr/sbin/dockerd docker.io
+want /usr/bin/containerd containerd    # the CNI tests' own containerd (ctr run --cni)
+want /usr/lib/cni/bridge containernetworking-plugins  # chained after ipper's CNI plugin; the bench's bridge+dhcp pair
 want /usr/bin/gcc gcc                  # builds ipper-helper
 want /usr/include/stdio.h libc6-dev    # and its static libc
 want /usr/bin/strace strace            # the tests' no-shell check

@@ -37,6 +37,10 @@ export type ErrorCode =
   | 'IN_USE'
   | 'NOT_SUPPORTED'
   | 'RESOLV_CONF_UNSAFE'
+  | 'INCOMPATIBLE_CNI_VERSION'
+  | 'UNSUPPORTED_FIELD'
+  | 'INVALID_ENVIRONMENT'
+  | 'CHECK_FAILED'
   | 'INTERNAL';
 
 const exitCodeOf: Record<ErrorCode, number> = {
@@ -62,6 +66,10 @@ const exitCodeOf: Record<ErrorCode, number> = {
   ROOTLESS: EXIT.unavailable,
   NOT_SUPPORTED: EXIT.config,
   RESOLV_CONF_UNSAFE: EXIT.data,
+  INCOMPATIBLE_CNI_VERSION: EXIT.config,
+  UNSUPPORTED_FIELD: EXIT.config,
+  INVALID_ENVIRONMENT: EXIT.usage,
+  CHECK_FAILED: EXIT.data,
   PERMISSION_DENIED: EXIT.noperm,
   PROTOCOL_MISMATCH: EXIT.unavailable,
   IN_USE: EXIT.temporary,

@@ -59,7 +59,7 @@ async function inspectWith(tool: string, name: string, env: Record<string, strin
 /** A pid: the container ipper attached with that process (pid and start time), or a container of its own ("pid-<pid>"). */
 function resolvePid(pid: number, config: Config): Resolved {
   const startTime = readStartTime(pid);
-  const known = startTime === undefined ? undefined : listRecords(config.stateDir).records.find((record) => record.container.pid === pid && record.container.startTime === startTime);
+  const known = startTime === undefined ? undefined : listRecords(config.stateDir).records.find(({ container }) => 'pid' in container && container.pid === pid && container.startTime === startTime);
   return { id: known?.id ?? `pid-${pid}`, pid };
 }
 

@@ -17,6 +17,7 @@ import { checkTools } from '../doctor/tools.js';
 import { IpperError, toIpperError } from '../errors.js';
 import { findRecord } from '../inspect/format.js';
 import { listRecords } from '../store/records.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { isAlive } from '../sys/proc.js';
 import { VERSION } from '../version.js';
 import type { CliIo } from './io.js';
@@ -89,7 +90,7 @@ export async function doctorCommand(args: readonly string[], config: Config, io:
       ...checkContainer({
         record,
         links: links ?? [],
-        containerAlive: isAlive(record.container),
+        containerAlive: isContainerAlive(record),
         clientAlive: record.client !== null && isAlive(record.client),
         now: new Date(),
       }),

@@ -8,7 +8,6 @@ import { parseOciState, resolveStage, type OciState } from '../oci/state.js';
 import { containerHasRecords } from '../store/records.js';
 import { readStdin } from '../sys/stdin.js';
 import { SUPERVISOR_START_MS, requestSupervisor } from '../supervisor/connect.js';
-import { teardownWithoutSupervisor } from '../supervisor/fallback.js';
 import { connectOptions, requestAttach } from './attach-request.js';
 import type { CliIo } from './io.js';
 
@@ -85,6 +84,8 @@ async function poststop(state: OciState, context: HookContext): Promise<void> {
     reply = await requestSupervisor({ op: 'detach', id: state.id }, connectOptions(config, context.configPath, SUPERVISOR_START_MS + 5000));
   } catch (error) {
     log.warn({ id: state.id, err: error }, 'supervisor unavailable at poststop; releasing directly');
+    // Loaded only here: the direct teardown brings the DHCP drivers, links and filter code with it.
+    const { teardownWithoutSupervisor } = await import('../supervisor/fallback.js');
     await teardownWithoutSupervisor(config.stateDir, config.helperDir, state.id, log);
     return;
   }

@@ -4,7 +4,7 @@
 // maintainer scripts) they do only what dpkg cannot: the Docker runtime in daemon.json, the hooks.d
 // copy in an operator's hooks_dir; dpkg owns the binary, the link, /usr/share's hooks.d file and
 // the config.
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { dirname } from 'node:path';
 import { IpperError, isErrnoCode } from '../errors.js';
@@ -39,9 +39,18 @@ export const HOOKS_D_ENTRY = hooksEntry(BINARY);
 /** Every entry ipper has ever written: any of them found in a hooks directory is ipper's own. */
 const OWN_ENTRIES = [HOOKS_D_ENTRY, hooksEntry(PACKAGE_BINARY)];
 
+/**
+ * The CNI plugin: runtimes find a plugin by its "type" in their plugin directories (containerd,
+ * CRI-O and Multus: /opt/cni/bin; Debian's Podman: /usr/lib/cni among others). A link to the
+ * binary, so an upgrade of the binary is an upgrade of the plugin; it answers as a plugin because
+ * a runtime sets CNI_COMMAND (src/cli/cni.ts).
+ */
+export const CNI_PLUGIN_DIRS = ['/opt/cni/bin', '/usr/lib/cni'] as const;
+
 export const INSTALL_HELP = `Usage: ipper install [--root DIR]
 
-Installs this binary as ${BINARY} (and the ${RUNTIME_LINK} link), the Podman
+Installs this binary as ${BINARY} (and the ${RUNTIME_LINK} link), the CNI plugin
+(links named ipper in ${CNI_PLUGIN_DIRS.join(' and ')}), the Podman
 hooks.d file where Podman reads it (/usr/share/containers/oci/hooks.d, and the last hooks_dir a
 containers.conf sets), ${CONFIG_FILE} if there is none, and the "ipper" runtime in
 ${DAEMON_JSON} (merged: what is there stays; restart dockerd to load it). An invalid
@@ -58,12 +67,51 @@ export const UNINSTALL_HELP = `Usage: ipper uninstall [--root DIR]
 
 Undoes ipper install: stops an idle supervisor (refuses while containers hold ipper networks),
 removes the runtime from ${DAEMON_JSON}, the hooks.d files that are ipper's, the binary,
-the link, the helper in ${HELPER_DIR}, and ${CONFIG_FILE} unless it was edited.
+the links (runtime and CNI plugin), the helper in ${HELPER_DIR}, and ${CONFIG_FILE} unless it was edited.
 
 Examples:
   ipper uninstall
   ipper uninstall --root /tmp/scratch
 `;
+
+
+/** Where the plugin links go under `root`, and what they point to (the binary as the installed system sees it). */
+export function cniPluginLinks(root: string, binary: string = BINARY): { path: string; target: string }[] {
+  return CNI_PLUGIN_DIRS.map((dir) => ({ path: `${root}${dir}/ipper`, target: binary }));
+}
+
+/** Only a link to one of ipper's own binaries is ipper's to remove: a plugin file of that name from elsewhere stays. */
+export function isOwnPluginLink(target: string | undefined): boolean {
+  return target === BINARY || target === PACKAGE_BINARY;
+}
+
+function readLinkOrUndefined(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each link made beside the old one and renamed over it: a runtime never finds the plugin missing. */
+function installCniPlugin(root: string): string[] {
+  const links = cniPluginLinks(root);
+  for (const { path, target } of links) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    rmSync(`${path}.new`, { force: true });
+    symlinkSync(target, `${path}.new`);
+    renameSync(`${path}.new`, path);
+  }
+  return links.map((link) => link.path.slice(root.length));
+}
+
+function uninstallCniPlugin(root: string, io: CliIo): void {
+  for (const { path } of cniPluginLinks(root)) {
+    const target = readLinkOrUndefined(path);
+    if (isOwnPluginLink(target)) rmSync(path);
+    else if (existsSync(path) || target !== undefined) io.stderr(`ipper: warning: left ${path}: it is not the link ipper makes\n`);
+  }
+}
 
 export const DEFAULT_CONFIG_TEXT = `${JSON.stringify({ bridge: 'br0' }, null, 2)}\n`;
 
@@ -142,6 +190,7 @@ export function installCommand(args: readonly string[], io: CliIo): number {
   renameSync(temp, `${root}${BINARY}`);
   rmSync(`${root}${RUNTIME_LINK}`, { force: true });
   symlinkSync('ipper', `${root}${RUNTIME_LINK}`);
+  const plugins = installCniPlugin(root);
   const hooksFiles = hooks.write.map((dir) => `${dir}/${HOOKS_FILE_NAME}`);
   for (const path of hooksFiles) writeJson(`${root}${path}`, HOOKS_D_ENTRY);
   // A copy from an older install (it went to /etc) would mask the fresh one where both are read.
@@ -151,7 +200,7 @@ export function installCommand(args: readonly string[], io: CliIo): number {
     writeFileAtomic(`${root}${CONFIG_FILE}`, DEFAULT_CONFIG_TEXT, 0o644);
   }
   writeJson(daemonPath, { ...daemon, runtimes: { ...runtimes, ipper: { path: RUNTIME_LINK } } });
-  io.stdout(`installed ${BINARY}, ${RUNTIME_LINK}, ${hooksFiles.join(', ')}, ${CONFIG_FILE} and the "ipper" runtime in ${DAEMON_JSON}${root ? ` under ${root}` : ''}\n`);
+  io.stdout(`installed ${BINARY}, ${RUNTIME_LINK}, ${hooksFiles.join(', ')}, the CNI plugin ${plugins.join(', ')}, ${CONFIG_FILE} and the "ipper" runtime in ${DAEMON_JSON}${root ? ` under ${root}` : ''}\n`);
   return 0;
 }
 
@@ -213,6 +262,7 @@ export async function uninstallCommand(args: readonly string[], io: CliIo): Prom
   } catch (error) {
     if (!isErrnoCode(error, 'ENOENT')) throw error;
   }
+  uninstallCniPlugin(root, io);
   rmSync(`${root}${BINARY}`, { force: true });
   removeSupervisorLeftovers(root);
   io.stdout(`uninstalled ipper${root ? ` under ${root}` : ''}\n`);

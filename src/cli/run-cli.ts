@@ -4,7 +4,6 @@ import type { Config } from '../config/schema.js';
 import { IpperError, toIpperError } from '../errors.js';
 import { deferredLog, type HookLog } from '../log/deferred.js';
 import { hookCommand } from './hook.js';
-import { inspectCommand } from './inspect.js';
 import type { CliIo } from './io.js';
 import { basename } from 'node:path';
 
@@ -34,6 +33,9 @@ Usage:
                                         also does it every gcIntervalMs)
   ipper supervisor [--release-all]      run the per-host supervisor (started on demand);
                                         --release-all: release every lease on purpose
+  CNI_COMMAND=ADD|DEL|CHECK|STATUS|GC|VERSION ipper < network.json
+                                        the CNI plugin (installed as /opt/cni/bin/ipper):
+                                        the network config on stdin, the result on stdout
   ipper <command> --help                that command's help, with examples
   ipper --version | --help
 
@@ -70,6 +72,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     // As Docker's runtime every call must reach runc, whatever the state of ipper's config.
     if (basename(process.argv0) === 'ipper-runtime') return await (await import('./runtime.js')).runtimeCommand(argv, io);
+    // A CNI runtime runs its plugin by the "type" name with no arguments and CNI_COMMAND set: the
+    // binary installed as /opt/cni/bin/ipper is this one (see cni.ts).
+    if (io.env['CNI_COMMAND'] !== undefined && argv.length === 0) return await (await import('./cni.js')).cniCommand(io);
     const [command, ...args] = argv;
     // `ipper <command> --help` and `ipper help <command>`.
     const helpFor = command === 'help' ? args[0] : isHelpFlag(args[0]) && args.length === 1 ? command : undefined;
@@ -97,7 +102,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         log = deferredLog({ file: config.logFile, level: config.logLevel, name: 'hook', warn: io.stderr });
         return await hookCommand(args, { config, configPath, log, io });
       case 'inspect':
-        return inspectCommand(args, config, io);
+        return (await import('./inspect.js')).inspectCommand(args, config, io);
       case 'status':
         return await (await import('./status.js')).statusCommand(args, config, io);
       case 'doctor':

@@ -12,10 +12,10 @@ import type { CliIo } from './io.js';
 export const STATUS_HELP = `Usage: ipper status [--json]
 
 Prints the supervisor (pid, version, uptime, containers, client restarts, missing bridges, what
-garbage collection cannot explain), then one line per container: short id, name (-: no runtime
-gives one to a hook), address, MAC, bridge, DHCP client and pid, lease state (bound, renewing from
-T1, rebinding from T2, expired, failed when the client is not running, requesting, attaching),
-lease expiry and last renewal. Asks a running supervisor and never starts one. --json prints the
+garbage collection cannot explain), then one line per container interface: short id, interface,
+name (-: no runtime gives one to a hook), address, MAC, bridge, DHCP client and pid, lease state
+(bound, renewing from T1, rebinding from T2, expired, failed when the client is not running,
+requesting, attaching), lease expiry and last renewal. Asks a running supervisor and never starts one. --json prints the
 same as one JSON document with stable keys.
 
 Examples:

@@ -1,11 +1,12 @@
 // Per-container overrides from OCI annotations: untrusted (anyone who may run a container sets them).
+import { explicitClientIdSchema, type ClientIdRequest } from '../dhcp/client-id.js';
 import { IpperError } from '../errors.js';
 import { macProblem, normalizeMac } from '../net/mac.js';
 import { DNS_LABEL, defaultHostname, isValidInterfaceName } from '../net/names.js';
 import { IPV4_MODES, IPV6_MODES, type Config, type Ipv4Mode, type Ipv6Mode } from './schema.js';
 
 export const ANNOTATION_PREFIX = 'ipper.';
-const KNOWN = new Set(['ipper.bridge', 'ipper.mac', 'ipper.hostname', 'ipper.ipv4', 'ipper.ipv6']);
+const KNOWN = new Set(['ipper.bridge', 'ipper.mac', 'ipper.hostname', 'ipper.ipv4', 'ipper.ipv6', 'ipper.clientId']);
 
 export interface ContainerSettings {
   /** The first interface's bridge (bridges[0]). */
@@ -82,4 +83,13 @@ export function resolveAddressModes(config: Pick<Config, 'ipv4' | 'ipv6'>, annot
     throw new IpperError('INVALID_ANNOTATION', 'ipv4 and ipv6 are both off (config or ipper.ipv4/ipper.ipv6): the container would get no address');
   }
   return modes;
+}
+
+/** The client identity this container's DHCP client sends: the config's source, or ipper.clientId's explicit value. Pure. */
+export function resolveClientId(config: Pick<Config, 'clientId'>, annotations: Record<string, string> = {}): ClientIdRequest {
+  const value = annotations['ipper.clientId'];
+  if (value === undefined) return { from: config.clientId };
+  const checked = explicitClientIdSchema.safeParse(value);
+  if (!checked.success) throw invalid('ipper.clientId', checked.error.issues[0]?.message ?? 'invalid');
+  return { from: 'explicit', value: checked.data };
 }

@@ -1,4 +1,5 @@
 // The host config file (/etc/ipper/config.json): every key, its default and its bounds.
+import { CLIENT_ID_SOURCES } from '../dhcp/client-id.js';
 import { dhcpClientSchema } from '../dhcp/driver.js';
 import { isValidInterfaceName } from '../net/names.js';
 import * as z from './zod.js';
@@ -45,7 +46,7 @@ export const configSchema = z.strictObject({
   metrics: z.optional(z.string().check(z.refine((value) => parseMetricsListen(value) !== undefined, 'must be an absolute unix socket path or address:port (an IP literal or localhost)'))),
   /** IPv4 by DHCP, or none (then no DHCPv4 client runs at all). */
   ipv4: z._default(z.enum(IPV4_MODES), 'dhcp'),
-  /** IPv6: off (disabled on the interface), slaac, dhcpv6 (not yet supported), auto (what the RAs say). */
+  /** IPv6: off (disabled on the interface), slaac, dhcpv6 (a client that does DHCPv6: dhcpcd), auto (what the RAs say). */
   ipv6: z._default(z.enum(IPV6_MODES), 'auto'),
   /** How long createRuntime waits for a SLAAC address (auto: then goes on without one; slaac: fails). */
   ipv6WaitMs: z._default(intBetween(0, 600_000), 2000),
@@ -53,6 +54,8 @@ export const configSchema = z.strictObject({
   resolvConf: z._default(z.enum(['write', 'keep']), 'write'),
   /** random: the scheme's two random octets; identity: derived from the container's id or ipper.hostname. */
   macFrom: z._default(z.enum(['random', 'identity']), 'random'),
+  /** The DHCP client id (option 61) and DHCPv6 DUID/IAID: derived from this, so a restarted container gets its addresses back. */
+  clientId: z._default(z.enum(CLIENT_ID_SOURCES), 'container-id'),
 });
 
 

@@ -3,6 +3,7 @@
 // /etc/dhcp/dhclient.conf; its lease, pid and DUID files are in the container's own directory.
 import { IpperError } from '../errors.js';
 import { DNS_LABEL } from '../net/names.js';
+import type { ClientIdentity } from './client-id.js';
 import { countMatches, iscLeaseFields, type ClientSetup, type DhcpDriver, type EventName } from './driver.js';
 
 /** dhclient's reasons (dhclient-script(8)) as ipper's events; null: nothing to apply. */
@@ -28,11 +29,14 @@ export function configHostname(hostname: string): string {
   return hostname;
 }
 
-export function dhclientConf(hostname: string): string {
+export function dhclientConf(hostname: string, identity: ClientIdentity = {}, requestIpv4?: string): string {
   return [
     '# ipper: one container\'s dhclient (the distribution\'s dhclient.conf is not read)',
     'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;',
     `send host-name "${configHostname(hostname)}";`,
+    // Hex bytes (checked by the record's schema): the same address back after a restart.
+    ...(identity.clientId === undefined ? [] : [`send dhcp-client-identifier ${identity.clientId};`]),
+    ...(requestIpv4 === undefined ? [] : [`send dhcp-requested-address ${requestIpv4};`]),
     'request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, domain-search, interface-mtu, rfc3442-classless-static-routes;',
     // As udhcpc -t 3 -T 2 -A 5: discovers a second or two apart, and a new round 5 s after a failed one (default 300 s).
     'initial-interval 1;',
@@ -43,10 +47,14 @@ export function dhclientConf(hostname: string): string {
   ].join('\n');
 }
 
-/** The files both the client and its release command name: the same lease file is what makes the release possible. */
-function fileArgs(setup: ClientSetup): string[] {
+/**
+ * The files both the client and its release command name: the same lease file is what makes the
+ * release possible. The release reads a config without `send dhcp-requested-address`: a
+ * DHCPRELEASE must not carry option 50 (RFC 2131), and dnsmasq ignores one that does.
+ */
+function fileArgs(setup: ClientSetup, config: 'dhclient.conf' | 'dhclient-release.conf'): string[] {
   const env = Object.entries(setup.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-  return ['-4', '-cf', `${setup.dir}/dhclient.conf`, '-lf', `${setup.dir}/dhclient.leases`, '-df', `${setup.dir}/dhclient.duid`, '-sf', setup.helper, ...env];
+  return ['-4', '-cf', `${setup.dir}/${config}`, '-lf', `${setup.dir}/dhclient.leases`, '-df', `${setup.dir}/dhclient.duid`, '-sf', setup.helper, ...env];
 }
 
 /**
@@ -55,12 +63,12 @@ function fileArgs(setup: ClientSetup): string[] {
  * with -e.
  */
 export function dhclientArgs(setup: ClientSetup): string[] {
-  return ['-d', '-v', ...fileArgs(setup), '-pf', `${setup.dir}/dhclient.pid`, setup.interface];
+  return ['-d', '-v', ...fileArgs(setup, 'dhclient.conf'), '-pf', `${setup.dir}/dhclient.pid`, setup.interface];
 }
 
 /** "Release the current lease" from the lease file; --no-pid: the running client was stopped already (with -pf it would wait a second for it). */
 export function dhclientReleaseArgs(setup: ClientSetup): string[] {
-  return ['-r', '-v', '--no-pid', ...fileArgs(setup), setup.interface];
+  return ['-r', '-v', '--no-pid', ...fileArgs(setup, 'dhclient-release.conf'), setup.interface];
 }
 
 /** RFC 3442 as dhclient prints it (decimal bytes: width, significant octets, router) → udhcpc's "dest/width router" pairs. */
@@ -87,7 +95,8 @@ export const dhclient: DhcpDriver = {
   name: 'dhclient',
   program: 'dhclient',
   debianPackage: 'isc-dhcp-client',
-  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname) }, dirs: [] }),
+  dhcpv6: false,
+  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname, setup.identity, setup.requestIpv4), 'dhclient-release.conf': dhclientConf(setup.hostname, setup.identity) }, dirs: [] }),
   parseEvent(env) {
     const reason = env.get('reason');
     if (reason === undefined || !Object.hasOwn(REASONS, reason)) return undefined;

@@ -2,6 +2,7 @@
 // must be installed, its argv and files, how its events read, how it renews, releases and stops,
 // what its log says) lives behind this interface, one driver per client. Pure.
 import * as z from '../config/zod.js';
+import type { ClientIdentity } from './client-id.js';
 import type { LeaseFields } from './lease.js';
 
 export const DHCP_CLIENTS = ['udhcpc', 'dhclient', 'dhcpcd'] as const;
@@ -9,14 +10,40 @@ export const dhcpClientSchema = z.enum(DHCP_CLIENTS);
 export type DhcpClientName = (typeof DHCP_CLIENTS)[number];
 
 /** What a client event means to the supervisor, whatever the client calls it. */
-export type EventName = 'deconfig' | 'bound' | 'renew' | 'nak' | 'leasefail';
+export type EventName = 'deconfig' | 'bound' | 'renew' | 'nak' | 'leasefail' | Dhcpv6EventName;
+
+/**
+ * DHCPv6 and router advertisements, from a client that does both families (dhcpcd): a lease
+ * (IA_NA) bound or renewed, expired, stateless information (DNS only), an advertisement's flags.
+ */
+export type Dhcpv6EventName = 'bound6' | 'renew6' | 'expire6' | 'inform6' | 'ra';
+export const DHCPV6_EVENTS: ReadonlySet<EventName> = new Set<Dhcpv6EventName>(['bound6', 'renew6', 'expire6', 'inform6', 'ra']);
+
+/** A DHCPv6 event's values as the client gave them (unchecked: the supervisor validates them). */
+export interface Dhcpv6Fields {
+  /** IA_NA addresses with their preferred and valid lifetimes (seconds). */
+  addresses: { address: string | undefined; preferred: string | undefined; valid: string | undefined }[];
+  dns: string | undefined;
+  search: string | undefined;
+  /** The name the server registered (option 39's reply). */
+  fqdn: string | undefined;
+  /** A router advertisement's flags: "M", "O", "MO", "" (ra only). */
+  raFlags: string | undefined;
+}
 
 export interface ClientEvent {
   event: EventName;
   containerId: string;
   token: string;
   fields: LeaseFields;
+  v6?: Dhcpv6Fields | undefined;
 }
+
+/**
+ * What a client does about DHCPv6: nothing; what the router advertisements' M and O flags say
+ * (auto); or ask for an address whatever they say (dhcpv6).
+ */
+export type Dhcpv6Use = 'off' | 'ra' | 'always';
 
 /** An event file as the helper spooled it: whose it is, and the client's environment, unread. */
 export interface SpooledEvent {
@@ -43,6 +70,14 @@ export interface ClientSetup {
   dir: string;
   /** IPPER_SPOOL, IPPER_CONTAINER, IPPER_TOKEN: for clients that hand their script only what they are told to. */
   env: Readonly<Record<string, string>>;
+  /** The client id and DUID/IAID to send (none given: the client's own). */
+  identity: ClientIdentity;
+  /** Whether it runs DHCPv4 (ipv4 dhcp). */
+  dhcpv4: boolean;
+  /** An IPv4 address to ask for (option 50): the one this identity held last (checked: an IPv4 address). */
+  requestIpv4?: string | undefined;
+  /** DHCPv6 in the same process ('off' unless the driver does DHCPv6). */
+  dhcpv6: Dhcpv6Use;
 }
 
 export interface ClientCommand {
@@ -85,6 +120,8 @@ export interface DhcpDriver {
   readonly program: string;
   /** The Debian package that installs it, named when it is missing. */
   readonly debianPackage: string;
+  /** Whether it also does DHCPv6 (and reads router advertisements' flags) in the same process. */
+  readonly dhcpv6: boolean;
   /** Foreground, renewing for ever, the hostname sent, the helper as its script, its files in setup.dir. */
   command(setup: ClientSetup): ClientCommand;
   /**
@@ -92,7 +129,7 @@ export interface DhcpDriver {
    * supervisor validates them). null: an event with nothing to apply (PREINIT, STOP, ...);
    * undefined: not an event this client sends.
    */
-  parseEvent(env: ReadonlyMap<string, string>): { event: EventName; fields: LeaseFields } | null | undefined;
+  parseEvent(env: ReadonlyMap<string, string>): { event: EventName; fields: LeaseFields; v6?: Dhcpv6Fields } | null | undefined;
   /**
    * A directory of the client's own (in its files' directory) that it sees bind-mounted over a
    * fixed path: how its processes are recognised when their environment cannot be read (dhcpcd
@@ -102,8 +139,11 @@ export interface DhcpDriver {
   /** Makes a bound client renew now. */
   readonly renew: RenewMethod;
   readonly release: ReleaseMethod;
-  /** Whether the log (since the client started) shows a DHCPRELEASE sent. */
-  releaseSent(log: string): boolean;
+  /**
+   * Whether the log (since the client started) shows a release sent for every lease it held
+   * (held: which families had one; absent: IPv4 only).
+   */
+  releaseSent(log: string, held?: { ipv4: boolean; ipv6: boolean }): boolean;
   exchangeSeen(log: string): ExchangeSeen;
 }
 

@@ -1,4 +1,5 @@
 // The busybox udhcpc driver (Debian package udhcpc).
+import { compactHex } from './client-id.js';
 import { countMatches, ENV_EVENT, type ClientSetup, type DhcpDriver, type EventName } from './driver.js';
 
 const EVENTS: ReadonlySet<string> = new Set<EventName>(['deconfig', 'bound', 'renew', 'nak', 'leasefail']);
@@ -8,11 +9,15 @@ const EVENTS: ReadonlySet<string> = new Set<EventName>(['deconfig', 'bound', 're
  * DHCPRELEASE leaves from the bound address before the link goes. It needs no files: its lease
  * lives in memory, and its script inherits its environment.
  */
-export function udhcpcArgs(setup: Pick<ClientSetup, 'interface' | 'hostname' | 'helper'>): string[] {
+export function udhcpcArgs(setup: Pick<ClientSetup, 'interface' | 'hostname' | 'helper' | 'identity' | 'requestIpv4'>): string[] {
+  const { clientId } = setup.identity;
   return [
     '-f', '-R',
     '-s', setup.helper,
     '-x', `hostname:${setup.hostname}`,
+    // Option 61 (replacing udhcpc's own "01:<mac>"); none: no client id at all (-C).
+    ...(clientId === undefined ? ['-C'] : ['-x', `0x3d:${compactHex(clientId)}`]),
+    ...(setup.requestIpv4 === undefined ? [] : ['-r', setup.requestIpv4]),
     '-O', 'mtu', '-O', 'search', '-O', 'staticroutes',
     '-t', '3', '-T', '2', '-A', '5',
     // Last, as with every driver: garbage collection reads a client's interface there.
@@ -24,6 +29,7 @@ export const udhcpc: DhcpDriver = {
   name: 'udhcpc',
   program: 'udhcpc',
   debianPackage: 'udhcpc',
+  dhcpv6: false,
   command: (setup) => ({ argv: [setup.program, ...udhcpcArgs(setup)], files: {}, dirs: [] }),
   parseEvent(env) {
     // The helper appends the event udhcpc passed as its argument, after every inherited variable.

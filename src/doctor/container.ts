@@ -16,8 +16,9 @@ export interface ContainerFacts {
 export function checkContainer(facts: ContainerFacts): Finding[] {
   const { record, now } = facts;
   const name = `container "${record.id.slice(0, 12)}"`;
-  if (!facts.containerAlive) return [fail('container', `${name}: its process (pid ${record.container.pid}) is gone but its record remains`, 'ipper gc (removes what it left)')];
-  const findings = [ok('container', `${name} runs (pid ${record.container.pid})`)];
+  const what = 'netnsPath' in record.container ? `network namespace ${record.container.netnsPath}` : `process (pid ${record.container.pid})`;
+  if (!facts.containerAlive) return [fail('container', `${name}: its ${what} is gone but its record remains`, 'ipper gc (removes what it left)')];
+  const findings = [ok('container', `${name} runs (${'netnsPath' in record.container ? what : `pid ${record.container.pid}`})`)];
   const veth = facts.links.find((link) => link.name === record.hostVeth);
   if (veth === undefined) findings.push(fail('container-port', `${name}: its host veth ${record.hostVeth} does not exist: the container is cut off`, 'restart the container (ipper gives it a new veth)'));
   else if (veth.master !== record.bridge) findings.push(fail('container-port', `${name}: its host veth ${record.hostVeth} is ${veth.master === undefined ? 'on no bridge' : `on "${veth.master}"`}, not on "${record.bridge}"`, `ip link set ${record.hostVeth} master ${record.bridge} up`));

@@ -1,6 +1,6 @@
 // `ipper inspect` output: the shape pipework-style wrappers already script against. Pure.
 import { shortId } from '../net/names.js';
-import type { ContainerRecord } from '../store/records.js';
+import { compareInterfaces, type ContainerRecord } from '../store/records.js';
 
 export interface NetworkJson {
   Container: string;
@@ -26,6 +26,8 @@ export interface NetworkJson {
     ResolvConfSearch: string;
     /** Why resolv.conf could not be written, if it could not. */
     ResolvConfError?: string;
+    /** An attachment made by the CNI plugin: who the runtime named, and the namespace path. */
+    CNI?: { ContainerID: string; IfName: string; Network: string; Netns: string };
   };
 }
 
@@ -36,7 +38,7 @@ export interface ContainerJson extends NetworkJson {
 
 /** The interfaces of one container in order: its first, then the extra ones by name. */
 export function interfaceOrder(records: readonly ContainerRecord[]): ContainerRecord[] {
-  return [...records].sort((a, b) => Number(a.extra === true) - Number(b.extra === true) || a.interface.localeCompare(b.interface));
+  return [...records].sort(compareInterfaces);
 }
 
 /** One container's JSON from its records (one per interface, at least one). */
@@ -79,6 +81,9 @@ export function toNetworkJson(record: ContainerRecord): NetworkJson {
       ResolvConfNameservers: resolv?.nameservers?.join(', ') ?? '',
       ResolvConfSearch: resolv?.search?.join(' ') ?? '',
       ...(resolv?.error !== undefined && { ResolvConfError: resolv.error }),
+      ...(record.cni !== undefined && {
+        CNI: { ContainerID: record.cni.containerId, IfName: record.cni.ifname, Network: record.cni.network, Netns: 'netnsPath' in record.container ? record.container.netnsPath : '' },
+      }),
     },
   };
 }

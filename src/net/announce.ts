@@ -3,10 +3,11 @@
 // or neighbour that cached another MAC for a reused address would otherwise keep sending to it
 // until its entry times out (many seconds), and the new container would look unreachable.
 import { run } from '../sys/exec.js';
-import { inNetns, withContainerNetns } from './netns.js';
+import { inNetns, withContainerRefNetns } from './netns.js';
 
 export interface Announcement {
-  pid: number;
+  /** The container: its process, or (CNI) its namespace's path. */
+  container: { pid: number } | { netnsPath: string };
   netnsInode: number;
   interface: string;
   addresses: readonly string[];
@@ -14,7 +15,7 @@ export interface Announcement {
 
 export async function announceAddresses(helper: string, announcement: Announcement): Promise<void> {
   if (announcement.addresses.length === 0) return;
-  await withContainerNetns(announcement.pid, announcement.netnsInode, async (netns) => {
+  await withContainerRefNetns(announcement.container, announcement.netnsInode, async (netns) => {
     const command = inNetns(netns, [helper, '--announce', announcement.interface, ...announcement.addresses]);
     await run(command.file, command.args);
   });

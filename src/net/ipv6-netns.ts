@@ -10,7 +10,7 @@ import { ipv6Sysctls, parseDefaultRouter, parseGlobalAddresses, type Ipv6Address
 import { inNetns, type NetnsHandle } from './netns.js';
 
 /** One `sysctl` process inside the namespace, before the interface goes up. */
-export async function setIpv6Sysctls(netns: NetnsHandle, iface: string, mode: Exclude<Ipv6Mode, 'dhcpv6'>): Promise<void> {
+export async function setIpv6Sysctls(netns: NetnsHandle, iface: string, mode: Ipv6Mode): Promise<void> {
   const command = inNetns(netns, [toolPath('sysctl'), '-q', '-w', ...ipv6Sysctls(iface, mode)]);
   await run(command.file, command.args);
 }

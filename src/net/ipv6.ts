@@ -13,14 +13,16 @@ import type { Ipv6Mode } from '../config/schema.js';
  *   MACs unique per host (and host octets apart between hosts), so the EUI-64 address is too.
  *   Without DAD the link-local address is also usable at once, so the first router solicitation
  *   leaves at link up instead of a second later.
+ * - dhcpv6: the same, but no SLAAC address (autoconf 0): the address is the DHCPv6 server's; the
+ *   advertisements still give the default router and the on-link prefix.
  */
-export function ipv6Sysctls(iface: string, mode: Exclude<Ipv6Mode, 'dhcpv6'>): string[] {
+export function ipv6Sysctls(iface: string, mode: Ipv6Mode): string[] {
   const key = (name: string, value: number): string => `net/ipv6/conf/${iface}/${name}=${value}`;
   if (mode === 'off') return [key('disable_ipv6', 1)];
   return [
     key('forwarding', 0),
     key('accept_ra', 1),
-    key('autoconf', 1),
+    key('autoconf', mode === 'dhcpv6' ? 0 : 1),
     key('addr_gen_mode', 0),
     key('use_tempaddr', 0),
     key('accept_dad', 0),

@@ -67,7 +67,7 @@ export interface VethSpec {
   /** Marks the host end as this supervisor instance's (see vethAlias). */
   alias: string;
   /** The container end's IPv6 sysctls are set for this mode before it goes up (see net/ipv6.ts). */
-  ipv6Mode?: Exclude<Ipv6Mode, 'dhcpv6'> | undefined;
+  ipv6Mode?: Ipv6Mode | undefined;
 }
 
 /**
@@ -100,10 +100,10 @@ export async function deleteLink(name: string): Promise<void> {
   }
 }
 
-/** Runs `ip -4 -batch -` inside the container's namespace: one process for a whole configuration. */
-export async function ipBatchInNetns(netns: NetnsHandle, commands: readonly string[]): Promise<void> {
+/** Runs `ip -4 -batch -` (or -6) inside the container's namespace: one process for a whole configuration. */
+export async function ipBatchInNetns(netns: NetnsHandle, commands: readonly string[], family: '-4' | '-6' = '-4'): Promise<void> {
   if (commands.length === 0) return;
-  const command = inNetns(netns, [toolPath('ip'), '-4', '-batch', '-']);
+  const command = inNetns(netns, [toolPath('ip'), family, '-batch', '-']);
   await run(command.file, command.args, { input: `${commands.join('\n')}\n` });
 }
 
@@ -153,4 +153,42 @@ export async function attachPorts(ports: readonly { hostVeth: string; bridge: st
   if (valid.length === 0) return;
   const commands = valid.map((port) => `link set ${port.hostVeth} master ${port.bridge} up`);
   await run(toolPath('ip'), ['-force', '-batch', '-'], { input: `${commands.join('\n')}\n` });
+}
+
+export interface ContainerLink {
+  mac: string;
+  up: boolean;
+  ipv4: { address: string; prefixLen: number }[];
+}
+
+/** Parses `ip -j addr show dev <name>`; pure. */
+export function parseContainerLink(json: string): ContainerLink | undefined {
+  const link = (JSON.parse(json === '' ? '[]' : json) as (Omit<IpLinkJson, 'addr_info'> & { addr_info?: { family?: string; local?: string; prefixlen?: number }[] })[])[0];
+  if (link === undefined) return undefined;
+  return {
+    mac: (link.address ?? '').toLowerCase(),
+    up: link.flags?.includes('UP') ?? false,
+    ipv4: (link.addr_info ?? []).filter((addr) => addr.family === 'inet' && addr.local !== undefined).map((addr) => ({ address: addr.local!, prefixLen: addr.prefixlen ?? 32 })),
+  };
+}
+
+/** An interface inside a namespace (CNI CHECK), or undefined when there is none of that name. */
+export async function readLinkInNetns(netns: NetnsHandle, name: string): Promise<ContainerLink | undefined> {
+  const command = inNetns(netns, [toolPath('ip'), '-j', 'addr', 'show', 'dev', name]);
+  try {
+    return parseContainerLink((await run(command.file, command.args)).stdout);
+  } catch (error) {
+    if (error instanceof IpperError && /does not exist|Cannot find device/.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+/** A host link's MAC (asked of ip: /sys shows the namespace that mounted it, not ours), or undefined when it is gone. */
+export async function readHostLinkMac(name: string): Promise<string | undefined> {
+  if (!isValidInterfaceName(name)) return undefined;
+  try {
+    return parseContainerLink((await run(toolPath('ip'), ['-j', 'link', 'show', 'dev', name])).stdout)?.mac;
+  } catch {
+    return undefined;
+  }
 }

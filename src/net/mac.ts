@@ -1,7 +1,7 @@
 // The MAC scheme XX:IP:IP:IP:YY:ZZ: XX random with its two low bits 10 (unicast, locally
 // administered), then the host's IPv4 last three octets, then two random octets. With
 // macFrom "identity" the random bits come from a hash of the container's identity instead.
-import { createHash, randomBytes } from 'node:crypto';
+import { crypto } from '../sys/crypto.js';
 
 export type RandomBytes = (count: number) => Uint8Array;
 
@@ -39,14 +39,14 @@ function hex(octet: number): string {
   return octet.toString(16).padStart(2, '0');
 }
 
-export function generateMac(hostIpv4: string, random: RandomBytes = randomBytes): string {
+export function generateMac(hostIpv4: string, random: RandomBytes = (size) => crypto().randomBytes(size)): string {
   const [first, yy, zz] = random(3);
   const xx = ((first ?? 0) & 0xfc) | 0x02;
   return [xx, ...hostOctets(hostIpv4), yy ?? 0, zz ?? 0].map(hex).join(':');
 }
 
 /** A scheme MAC not in `taken`; gives up after many tries (only 2^22 exist per host). */
-export function generateUniqueMac(hostIpv4: string, taken: ReadonlySet<string>, random: RandomBytes = randomBytes): string | undefined {
+export function generateUniqueMac(hostIpv4: string, taken: ReadonlySet<string>, random: RandomBytes = (size) => crypto().randomBytes(size)): string | undefined {
   for (let attempt = 0; attempt < 1000; attempt++) {
     const mac = generateMac(hostIpv4, random);
     if (!taken.has(mac)) return mac;
@@ -60,6 +60,6 @@ export function generateUniqueMac(hostIpv4: string, taken: ReadonlySet<string>, 
  * DHCP servers that key reservations on it.
  */
 export function deriveMac(hostIpv4: string, identity: string): string {
-  const digest = createHash('sha256').update(`ipper-mac:${identity}`).digest();
+  const digest = crypto().createHash('sha256').update(`ipper-mac:${identity}`).digest();
   return generateMac(hostIpv4, (count) => digest.subarray(0, count));
 }

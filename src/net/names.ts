@@ -1,5 +1,5 @@
 // Names derived from container ids: pure, deterministic, property-tested.
-import { createHash } from 'node:crypto';
+import { crypto } from '../sys/crypto.js';
 import { posix } from 'node:path';
 
 /** Linux interface names: 1 to 15 bytes, no "/", no whitespace, not "." or "..". */
@@ -20,7 +20,7 @@ export const HOST_VETH_NAME = new RegExp(`^${HOST_VETH_PREFIX}[0-9a-f]{12}$`);
  * (web-1, web-2) must not collide in 15 bytes.
  */
 export function hostVethName(containerId: string): string {
-  return HOST_VETH_PREFIX + createHash('sha256').update(containerId).digest('hex').slice(0, 12);
+  return HOST_VETH_PREFIX + crypto().createHash('sha256').update(containerId).digest('hex').slice(0, 12);
 }
 
 /** The host veth's alias: "ipper:<instance>:<netns inode>", what garbage collection needs to prove a container gone. */
@@ -74,5 +74,5 @@ export function defaultHostname(containerId: string): string {
  * one host never take down each other's.
  */
 export function instanceId(stateDir: string): string {
-  return createHash('sha256').update(posix.normalize(stateDir).replace(/(.)\/+$/, '$1')).digest('hex').slice(0, 8);
+  return crypto().createHash('sha256').update(posix.normalize(stateDir).replace(/(.)\/+$/, '$1')).digest('hex').slice(0, 8);
 }

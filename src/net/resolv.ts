@@ -1,4 +1,5 @@
 // The container's /etc/resolv.conf: which file the runtime gives it, and what goes in it. Pure.
+import { isIPv6 } from 'node:net';
 import { isAbsolute, posix } from 'node:path';
 import * as z from '../config/zod.js';
 
@@ -66,13 +67,16 @@ export interface ResolvContent {
 }
 
 /**
- * What the lease says, cut to what is valid and what the resolver reads: IPv4 name servers (not
- * 0.0.0.0/8, multicast or beyond), DNS names, no duplicates. The search list is the lease's
- * search option, or its domain.
+ * What the leases say, cut to what is valid and what the resolver reads: the DHCPv4 lease's IPv4
+ * name servers (not 0.0.0.0/8, multicast or beyond), then DHCPv6's (global unicast), DNS names, no
+ * duplicates. The search list is the DHCPv4 lease's search option, or its domain, else DHCPv6's.
  */
-export function resolvContent(lease: { dns: readonly string[]; search?: readonly string[] | undefined; domain?: string | undefined }): ResolvContent {
-  const nameservers = [...new Set(lease.dns.filter((ip) => IPV4.test(ip) && Number(ip.split('.')[0]) !== 0 && Number(ip.split('.')[0]) < 224))].slice(0, RESOLV_MAX_SERVERS);
-  const names = lease.search !== undefined && lease.search.length > 0 ? lease.search : lease.domain !== undefined ? [lease.domain] : [];
+export function resolvContent(lease: { dns: readonly string[]; search?: readonly string[] | undefined; domain?: string | undefined } | null, dhcpv6?: { dns: readonly string[]; search: readonly string[] }): ResolvContent {
+  const v4 = (lease?.dns ?? []).filter((ip) => IPV4.test(ip) && Number(ip.split('.')[0]) !== 0 && Number(ip.split('.')[0]) < 224);
+  const v6 = (dhcpv6?.dns ?? []).filter((ip) => isIPv6(ip) && !/^(fe[89ab]|ff)/i.test(ip) && ip !== '::' && ip !== '::1');
+  const nameservers = [...new Set([...v4, ...v6])].slice(0, RESOLV_MAX_SERVERS);
+  const fromV4 = lease === null ? [] : lease.search !== undefined && lease.search.length > 0 ? lease.search : lease.domain !== undefined ? [lease.domain] : [];
+  const names = fromV4.length > 0 ? fromV4 : (dhcpv6?.search ?? []);
   const search = [...new Set(names.filter((name) => DOMAIN.test(name)).map((name) => name.replace(/\.$/, '')))].slice(0, RESOLV_MAX_SEARCH);
   return { nameservers, search };
 }

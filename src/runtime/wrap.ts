@@ -56,6 +56,7 @@ export const ENV_TO_ANNOTATION: Readonly<Record<string, string>> = {
   IPPER_HOSTNAME: 'ipper.hostname',
   IPPER_IPV4: 'ipper.ipv4',
   IPPER_IPV6: 'ipper.ipv6',
+  IPPER_CLIENT_ID: 'ipper.clientId',
 };
 
 export type InjectResult = { changed: true; spec: OciSpec } | { changed: false; reason: string };

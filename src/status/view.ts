@@ -1,8 +1,9 @@
-// `ipper status`: the supervisor, then one row per container. Pure: records and facts in, the JSON
+// `ipper status`: the supervisor, then one row per container interface. Pure: records and facts in, the JSON
 // document and the table out (the command gathers the facts without a process per container).
 import { shortId } from '../net/names.js';
-import type { ContainerRecord } from '../store/records.js';
+import { compareInterfaces, type ContainerRecord } from '../store/records.js';
 import { deriveLeaseState, leaseTiming, type LeaseState } from './lease-state.js';
+import { dhcpv6LeaseTiming } from '../dhcp/lease6.js';
 
 /** What the supervisor's `status` reply said, or why there was none. */
 export type SupervisorFacts =
@@ -27,6 +28,8 @@ export interface ContainerStatus {
   /** The runtime's name for the container: null, since no runtime hands one to the hook. */
   name: string | null;
   addresses: string[];
+  /** The container's interface (eth0; a container with several has one row for each). */
+  interface: string;
   mac: string;
   bridge: string;
   hostVeth: string;
@@ -55,13 +58,15 @@ export interface StatusJson {
 }
 
 export function containerStatus(record: ContainerRecord, clientAlive: boolean, clientName: string, now: Date): ContainerStatus {
-  const { lease } = record;
+  // The IPv4 lease, or for a container without one its DHCPv6 lease (same timers).
+  const lease = record.lease ?? dhcpv6LeaseTiming(record.dhcpv6);
   const timing = leaseTiming(lease);
   return {
     id: record.id,
     shortId: shortId(record.id),
     name: null,
-    addresses: lease === null ? [] : [`${lease.ip}/${lease.prefixLen}`],
+    addresses: [...(record.lease === null ? [] : [`${record.lease.ip}/${record.lease.prefixLen}`]), ...(record.ipv6?.addresses ?? []).map((entry) => `${entry.address}/${entry.prefixLen}`)],
+    interface: record.interface,
     mac: record.mac,
     bridge: record.bridge,
     hostVeth: record.hostVeth,
@@ -77,7 +82,7 @@ export function containerStatus(record: ContainerRecord, clientAlive: boolean, c
 export function toStatusJson(facts: StatusFacts): StatusJson {
   const { supervisor } = facts;
   const containers = [...facts.records]
-    .sort((a, b) => a.id.localeCompare(b.id))
+    .sort((a, b) => a.id.localeCompare(b.id) || compareInterfaces(a, b))
     .map((record) => containerStatus(record, record.client !== null && facts.clientAlive(record), facts.clientName, facts.now));
   return {
     supervisor: supervisor.running
@@ -114,12 +119,13 @@ function relative(iso: string | null, now: Date): string {
   return seconds >= 0 ? `in ${formatDuration(seconds)}` : `${formatDuration(-seconds)} ago`;
 }
 
-const HEADER = ['ID', 'NAME', 'ADDRESS', 'MAC', 'BRIDGE', 'CLIENT', 'STATE', 'EXPIRES', 'RENEWED'] as const;
+const HEADER = ['ID', 'IFACE', 'NAME', 'ADDRESS', 'MAC', 'BRIDGE', 'CLIENT', 'STATE', 'EXPIRES', 'RENEWED'] as const;
 
 function containerCells(container: ContainerStatus, now: Date): string[] {
   const client = container.client.pid === null ? container.client.name : `${container.client.name}/${container.client.pid}${container.client.alive ? '' : '(dead)'}`;
   return [
     container.shortId,
+    container.interface,
     container.name ?? '-',
     container.addresses.join(',') || '-',
     container.mac,

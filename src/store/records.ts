@@ -1,15 +1,28 @@
 // One record per container in <stateDir>/containers: what poststop and garbage collection need,
 // since poststop's OCI state carries no pid.
-import { createHash } from 'node:crypto';
+import { crypto } from '../sys/crypto.js';
 import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import * as z from '../config/zod.js';
+import { clientIdentitySchema } from '../dhcp/client-id.js';
 import { dhcpClientSchema } from '../dhcp/driver.js';
 import { IPV4_MODES, IPV6_MODES } from '../config/schema.js';
 import { leaseSchema } from '../dhcp/lease.js';
+import { dhcpv6StateSchema } from '../dhcp/lease6.js';
 import { resolvStateSchema } from '../net/resolv.js';
 import { ensurePrivateDir, readFileNoFollow, removeFile, writeFileAtomic } from '../sys/fs.js';
 
 const identitySchema = z.object({ pid: z.int().check(z.minimum(1)), startTime: z.int().check(z.minimum(0)) });
+/** A CNI attachment's container: the runtime names a network namespace by path, and no pid. */
+const netnsRefSchema = z.strictObject({ netnsPath: z.string().check(z.regex(/^\/[^\0]*$/), z.maxLength(4096)) });
+
+/** Who the runtime attached a CNI network for: what ADD, CHECK, DEL and GC name it by. */
+export const cniAttachmentSchema = z.strictObject({
+  containerId: z.string().check(z.minLength(1), z.maxLength(1024)),
+  ifname: z.string().check(z.minLength(1), z.maxLength(15)),
+  /** The network config's name: GC releases what ipper holds for one network. */
+  network: z.string().check(z.minLength(1), z.maxLength(1024)),
+});
+export type CniAttachment = z.infer<typeof cniAttachmentSchema>;
 
 export const recordSchema = z.object({
   version: z.literal(1),
@@ -19,7 +32,8 @@ export const recordSchema = z.object({
   interface: z.string(),
   hostVeth: z.string(),
   mac: z.string(),
-  container: identitySchema,
+  /** The hook's container process, or the network namespace a CNI runtime named (gone: its path no longer shows that inode). */
+  container: z.union([identitySchema, netnsRefSchema]),
   netnsInode: z.int().check(z.minimum(1)),
   /** attaching: links may be half made; active: handed to the supervisor's client. */
   phase: z.enum(['attaching', 'active']),
@@ -40,6 +54,16 @@ export const recordSchema = z.object({
   })),
   /** Where the container's resolv.conf is and what ipper wrote into it. */
   resolvConf: z.optional(resolvStateSchema),
+  /** Set for an attachment made by the CNI plugin (absent: the OCI hook's). */
+  cni: z.optional(cniAttachmentSchema),
+  /** false: the lease's router never becomes the default route (a CNI secondary network). Absent: as `extra` says. */
+  defaultRoute: z.optional(z.literal(false)),
+  /** The client id and DUID/IAID its client sends, fixed at attach: every restart of the client sends the same. */
+  clientIdentity: z.optional(clientIdentitySchema),
+  /** The address this identity held last (store/addresses.ts), asked for at the first discover. */
+  requestIpv4: z.optional(z.ipv4()),
+  /** DHCPv6 (a client that does it): the advertisements' flags, the IA_NA addresses and DNS. */
+  dhcpv6: z.optional(dhcpv6StateSchema),
   /**
    * An interface beyond the container's first (a second bridge in ipper.bridge, or `ipper attach
    * -i`): kept under its own key (recordKey), with its own veth, MAC, client and lease; it never
@@ -61,10 +85,9 @@ export function recordKey(record: Pick<ContainerRecord, 'id' | 'interface' | 'ex
   return record.extra === true ? `${record.id}${KEY_SEPARATOR}${record.interface}` : record.id;
 }
 
-/** The container id of a key (recordKey's inverse for the id part). */
-export function containerIdOfKey(key: string): string {
-  const at = key.indexOf(KEY_SEPARATOR);
-  return at < 0 ? key : key.slice(0, at);
+/** A container's interfaces in order: its first, then the extra ones by name (a sort comparator). */
+export function compareInterfaces(a: Pick<ContainerRecord, 'interface' | 'extra'>, b: Pick<ContainerRecord, 'interface' | 'extra'>): number {
+  return Number(a.extra === true) - Number(b.extra === true) || a.interface.localeCompare(b.interface);
 }
 
 export function containersDir(stateDir: string): string {
@@ -73,7 +96,7 @@ export function containersDir(stateDir: string): string {
 
 /** File name stem for an id: the id itself (already restricted to [A-Za-z0-9_+.-]) unless too long. */
 export function fileStem(id: string): string {
-  return id.length <= 200 ? id : createHash('sha256').update(id).digest('hex');
+  return id.length <= 200 ? id : crypto().createHash('sha256').update(id).digest('hex');
 }
 
 /** A record's file name stem: the id's, then "@<interface>" for an extra interface (so a container's records share a prefix). */
@@ -180,6 +203,26 @@ function isSymlink(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A temp file of writeFileAtomic: "." + 12 hex digits + ".tmp". */
+const TEMP_FILE = /^\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temp files a writer killed mid-write left (a supervisor SIGKILLed between the write
+ * and the rename). Only for the supervisor, the one writer of records: it writes synchronously, so
+ * no write of its own is in flight when it calls this. Returns how many went.
+ */
+export function removeOrphanTempFiles(stateDir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(containersDir(stateDir));
+  } catch {
+    return 0;
+  }
+  const orphans = names.filter((name) => TEMP_FILE.test(name));
+  for (const name of orphans) removeFile(`${containersDir(stateDir)}/${name}`);
+  return orphans.length;
 }
 
 /**

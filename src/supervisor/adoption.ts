@@ -1,11 +1,12 @@
 // Taking over what an earlier supervisor left (after its restart or crash): every record on disk
 // becomes an entry again; a live client is adopted, a dead one restarted, a gone container reaped.
-import { listRecords, recordKey, setAsideRecord, type ContainerRecord } from '../store/records.js';
+import { listRecords, recordKey, removeOrphanTempFiles, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { adoptClient } from './clients.js';
 import { onClientExit, startClientFor } from './client-keeper.js';
 import type { SupervisorContext } from './context.js';
-import { ipv4ModeOf } from './dual-stack.js';
+import { clientNeeded } from './dhcpv6.js';
 import { advance } from './entries.js';
 
 /**
@@ -15,6 +16,8 @@ import { advance } from './entries.js';
  */
 export async function adopt(context: SupervisorContext): Promise<void> {
   const { log, entries } = context;
+  const orphans = removeOrphanTempFiles(context.paths.stateDir);
+  if (orphans > 0) log.warn({ files: orphans }, 'half-written record files of a killed supervisor removed');
   const { records, unreadable } = listRecords(context.paths.stateDir);
   for (const path of unreadable) {
     try {
@@ -40,18 +43,18 @@ async function adoptRecord(context: SupervisorContext, record: ContainerRecord):
   if (record.client !== null && isAlive(record.client)) {
     const client = adoptClient(record.client, record.client.token);
     entry.client = client;
-    advance(entry, { type: 'client-adopted', holdsLease: record.lease !== null });
+    advance(entry, { type: 'client-adopted', holdsLease: record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0 }); // [dual stack] either family's lease
     void client.exited.then(() => onClientExit(context, entry, client));
   }
-  if (record.phase !== 'active' || !isAlive(record.container)) {
+  if (record.phase !== 'active' || !isContainerAlive(record)) {
     await context.teardown(entry, record.phase !== 'active' ? 'create was interrupted' : 'container gone');
-  } else if (entry.client === undefined && ipv4ModeOf(record) === 'dhcp') {
+  } else if (entry.client === undefined && clientNeeded(record)) {
     await startClientFor(context, entry).catch((error: unknown) => {
       context.log.error({ id: entry.key, err: error }, 'DHCP client not started at adoption; retrying');
       onClientExit(context, entry, undefined);
     });
   } else if (entry.client === undefined) {
-    advance(entry, { type: 'client-not-needed' }); // [dual stack] IPv4 off: IPv6 alone, no client to keep
+    advance(entry, { type: 'client-not-needed' }); // [dual stack] no DHCP of either family: SLAAC alone, no client to keep
   } else {
     context.log.info({ id: entry.key, clientPid: record.client?.pid }, 'client adopted');
   }

@@ -6,12 +6,16 @@ import { IpperError, toIpperError } from '../errors.js';
 import { createVeth, deleteLink, type VethSpec } from '../net/links.js';
 import { deriveMac, generateUniqueMac } from '../net/mac.js';
 import { hostVethName, vethAlias } from '../net/names.js';
-import { openContainerNetns } from '../net/netns.js';
+import { openContainerRefNetns } from '../net/netns.js';
+import { isContainerAlive, netnsInodeAt } from '../store/container-ref.js';
+import { containerRefOf } from './container-of.js';
 import { recordKey, type ContainerRecord } from '../store/records.js';
-import { isAlive, readStartTime } from '../sys/proc.js';
+import { readStartTime } from '../sys/proc.js';
 import { startClientFor, waitForLease } from './client-keeper.js';
 import { persist, type SupervisorContext } from './context.js';
 import { checkModes, ipv4ModeOf, ipv6ModeOf } from './dual-stack.js';
+import { clientNeeded } from './dhcpv6.js';
+import { clientIdentityFor } from './client-options.js';
 import { advance } from './entries.js';
 import { diagnoseNoLease } from './lease-diagnosis.js';
 import { announce } from './lease-events.js';
@@ -44,13 +48,13 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
   const step = (name: string): void => log.debug({ id: key, step: name, ms: Math.round(performance.now() - began) }, 'attach step');
   const existing = entries.get(key);
   if (existing !== undefined) {
-    if (isAlive(existing.record.container)) throw new IpperError('ALREADY_ATTACHED', `${describe(request)} already has a network from ipper`);
+    if (isContainerAlive(existing.record)) throw new IpperError('ALREADY_ATTACHED', `${describe(request)} already has a network from ipper`);
     await context.teardown(existing, 'a new incarnation replaces it');
   }
   checkModes(request); // [dual stack]
   assertSameContainer(request);
   // Before anything is made: a client that is not installed is the operator's to fix.
-  if ((request.ipv4Mode ?? 'dhcp') === 'dhcp') clientProgram(driverFor(request.dhcpClient ?? 'udhcpc'));
+  if (clientNeeded(request)) clientProgram(driverFor(request.dhcpClient ?? 'udhcpc'));
   const bridge = await context.bridges.info(request.bridge);
   if (!bridge.up) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${bridge.name}" is down`);
   // From here to entries.add nothing awaits: choosing the MAC and reserving it are one step.
@@ -59,13 +63,16 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
   taken.add(bridge.mac);
   const mac = chooseMac(request, taken, context.hostAddress ?? bridge.ipv4);
   step('checked');
-  const record = newRecord(request, key, mac);
+  const record: ContainerRecord = { ...newRecord(request, key, mac), ...clientIdentityFor(request, mac, context.paths.stateDir) };
   const entry = entries.add(record, 'attaching');
   try {
     persist(context, entry);
     step('recorded');
     abort.throwIfAborted();
-    const netns = openContainerNetns(request.pid, request.netnsInode);
+    // The filter's elements are keyed by name: added while the veth is made, the port is guarded from its first frame.
+    const allowed = context.portFilter.allow(record);
+    allowed.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    const netns = openContainerRefNetns(record.container, request.netnsInode);
     try {
       await createVethReplacingLeftover(context, {
         hostVeth: record.hostVeth, bridge: request.bridge, mtu: bridge.mtu, netns, containerInterface: request.interface, mac, alias: vethAlias(context.instance, request.netnsInode),
@@ -75,16 +82,17 @@ async function attachReserved(context: SupervisorContext, request: AttachRequest
       netns.close();
     }
     log.info({ id: key, hostVeth: record.hostVeth, bridge: request.bridge, mac }, 'veth attached');
-    await context.portFilter.allow(record);
+    await allowed;
     abort.throwIfAborted();
-    // [dual stack] the SLAAC address is awaited while the IPv4 lease is; v6-only runs no DHCPv4 client.
+    // [dual stack] the IPv6 address (SLAAC, DHCPv6) is awaited while the IPv4 lease is; one client
+    // does DHCPv4 and DHCPv6 (dhcpv6.ts); a v6-only SLAAC container runs none.
     const ipv6Ready = context.dualStack.awaitAddress(request, record, abort);
     ipv6Ready.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     let lease: LeaseWaitOutcome = 'bound';
-    if (ipv4ModeOf(record) === 'dhcp') {
+    if (clientNeeded(record)) {
       await startClientFor(context, entry);
       step('client started');
-      if (!isTearingDown(entry.state)) lease = await waitForLease(entry, request.leaseTimeoutMs, abort);
+      if (ipv4ModeOf(record) === 'dhcp' && !isTearingDown(entry.state)) lease = await waitForLease(entry, request.leaseTimeoutMs, abort);
     } else {
       advance(entry, { type: 'client-not-needed' });
     }
@@ -121,7 +129,7 @@ function newRecord(request: AttachRequest, key: string, mac: string): ContainerR
     interface: request.interface,
     hostVeth: hostVethName(key),
     mac,
-    container: { pid: request.pid, startTime: request.pidStartTime },
+    container: containerRefOf(request),
     netnsInode: request.netnsInode,
     phase: 'attaching',
     dhcpClient: request.dhcpClient ?? 'udhcpc',
@@ -133,13 +141,17 @@ function newRecord(request: AttachRequest, key: string, mac: string): ContainerR
     ...(request.ipv6Mode !== undefined && { ipv6Mode: request.ipv6Mode }),
     ...(request.resolvConf !== undefined && { resolvConf: { target: request.resolvConf } }),
     ...(request.extra === true && { extra: true }),
+    ...(request.cni !== undefined && { cni: request.cni }),
+    ...(request.defaultRoute === false && { defaultRoute: false }),
   };
 }
 
 function assertSameContainer(request: AttachRequest): void {
   // The hook checked these; a pid can be reused between its check and ours, so check again.
-  if (readStartTime(request.pid) !== request.pidStartTime) throw new IpperError('NETNS_NOT_FOUND', `container process ${request.pid} is gone`);
-  openContainerNetns(request.pid, request.netnsInode).close();
+  const ref = containerRefOf(request);
+  if (!('netnsPath' in ref) && readStartTime(ref.pid) !== ref.startTime) throw new IpperError('NETNS_NOT_FOUND', `container process ${ref.pid} is gone`);
+  if ('netnsPath' in ref && netnsInodeAt(ref.netnsPath) !== request.netnsInode) throw new IpperError('NETNS_NOT_FOUND', `network namespace "${ref.netnsPath}" is gone or was replaced`);
+  openContainerRefNetns(ref, request.netnsInode).close();
 }
 
 /** The request's MAC, one derived from its identity, or a fresh one of the seed scheme; never one taken. */
@@ -174,8 +186,7 @@ async function createVethReplacingLeftover(context: SupervisorContext, spec: Vet
   }
 }
 
-/** [dual stack] the sysctls to set on the container end (dhcpv6 never gets this far: checkModes). */
-function vethIpv6Mode(record: ContainerRecord): 'off' | 'slaac' | 'auto' | undefined {
-  const mode = ipv6ModeOf(record);
-  return mode === 'dhcpv6' ? undefined : mode;
+/** [dual stack] the sysctls to set on the container end. */
+function vethIpv6Mode(record: ContainerRecord): ContainerRecord['ipv6Mode'] {
+  return ipv6ModeOf(record);
 }

@@ -1,7 +1,8 @@
 // Keeping a container's DHCP client running: start it in the container's namespace, restart it
 // with a back-off when it exits while the container runs, and wait for its lease.
 import { readFileSync, statSync } from 'node:fs';
-import { isAlive, signal } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
+import { signal } from '../sys/proc.js';
 import { clientLogPath, endClientLeftovers, newClientToken, startClient, stopClient, type ClientHandle } from './clients.js';
 import { clientTarget, persist, type SupervisorContext } from './context.js';
 import { advance, RESTART_MIN_MS, type Entry } from './entries.js';
@@ -9,27 +10,29 @@ import { isTearingDown, type LeaseWaitOutcome } from './lifecycle.js';
 
 const RESTART_MAX_MS = 60_000;
 
-/** Starts a client in the container's own namespace, entered by the container's pid (never a dead client's). */
+/** Starts a client in the container's own namespace, entered by the container's pid or CNI namespace path (never a dead client's). */
 export async function startClientFor(context: SupervisorContext, entry: Entry): Promise<void> {
   const { record } = entry;
   entry.clientLogOffset = fileSize(clientLogPath(context.paths, entry.key));
   const token = newClientToken();
-  const starting = startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netnsPid: record.container.pid }, token);
-  entry.starting = { token, done: starting.catch(() => undefined) };
+  let markStarted = (): void => undefined;
+  entry.starting = { token, started: new Promise<void>((resolve) => (markStarted = resolve)) };
   let client: ClientHandle;
   try {
-    client = await starting;
+    client = await startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netns: record.container }, token);
+    if (isTearingDown(entry.state)) {
+      await stopClient(context.paths, entry.driver, client, clientTarget(context, entry)); // torn down while it started: it must not outlive the entry
+      return;
+    }
+    advance(entry, { type: 'client-started' });
+    entry.client = client;
+    record.client = { ...client.identity, token: client.token };
+    persist(context, entry);
   } finally {
-    entry.starting = undefined; // from here on, record.client names it (or no client started)
+    // The events that came before this point run now, against the record as the start left it.
+    if (entry.starting?.token === token) entry.starting = undefined;
+    markStarted();
   }
-  if (isTearingDown(entry.state)) {
-    await stopClient(context.paths, entry.driver, client, clientTarget(context, entry)); // torn down while it started: it must not outlive the entry
-    return;
-  }
-  advance(entry, { type: 'client-started' });
-  entry.client = client;
-  record.client = { ...client.identity, token: client.token };
-  persist(context, entry);
   context.log.info({ id: entry.key, clientPid: client.identity.pid }, 'DHCP client started');
   void client.exited.then(() => onClientExit(context, entry, client));
 }
@@ -43,7 +46,7 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
   if (client !== undefined) endClientLeftovers(client);
   if (isTearingDown(entry.state) || entry.client !== client || !context.entries.holds(entry)) return;
   entry.client = undefined;
-  if (!isAlive(entry.record.container)) {
+  if (!isContainerAlive(entry.record)) {
     void context.teardown(entry, 'container gone');
     return;
   }
@@ -60,7 +63,7 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
   entry.restartTimer = setTimeout(() => {
     entry.restartTimer = undefined;
     if (isTearingDown(entry.state)) return;
-    if (!isAlive(entry.record.container)) {
+    if (!isContainerAlive(entry.record)) {
       void context.teardown(entry, 'container gone');
       return;
     }
@@ -88,7 +91,7 @@ export function resetRestartDelay(entry: Entry): void {
 
 /** Waits until a lease is bound, the time is up, the caller gives up, or the entry is torn down. */
 export function waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal): Promise<LeaseWaitOutcome> {
-  if (entry.state === 'bound') return Promise.resolve('bound'); // its bound event came first
+  if (entry.state === 'bound') return Promise.resolve('bound'); // its event came first
   return new Promise((resolve) => {
     const finish = (outcome: LeaseWaitOutcome): void => {
       clearTimeout(timer);

@@ -3,11 +3,12 @@
 // their driver (src/dhcp/driver.ts); this module only runs processes.
 import { appendFileSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver } from '../dhcp/driver.js';
+import type { ClientIdentity } from '../dhcp/client-id.js';
+import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver, type Dhcpv6Use } from '../dhcp/driver.js';
 import { clientProgram, installedClientExecutables } from '../dhcp/drivers.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { isValidInterfaceName } from '../net/names.js';
-import { inNetns, openContainerNetns, type NetnsHandle } from '../net/netns.js';
+import { inNetns, openContainerNetns, openContainerRefNetns, type NetnsHandle } from '../net/netns.js';
 import { fileStem } from '../store/records.js';
 import { run, spawnDetached } from '../sys/exec.js';
 import { ensurePrivateDir, openForAppendNoFollow, writeFileAtomic } from '../sys/fs.js';
@@ -43,14 +44,22 @@ export interface ClientTarget {
   hostname: string;
   /** ipper-helper, every client's event script. */
   helper: string;
+  /** The client id and DUID/IAID (the record's): the same at every start. */
+  identity: ClientIdentity;
+  dhcpv4: boolean;
+  dhcpv6: Dhcpv6Use;
+  requestIpv4?: string | undefined;
 }
+
+/** What a leftover's release needs of a target when no record says more: its driver releases by signal or from its own files. */
+export const NO_RECORD_CLIENT = { identity: {}, dhcpv4: true, dhcpv6: 'off' } as const satisfies Pick<ClientTarget, 'identity' | 'dhcpv4' | 'dhcpv6'>;
 
 /** A client to stop: its namespace may be unknown (a leftover no record explains). */
 export type ReleaseTarget = Omit<ClientTarget, 'netnsInode'> & { netnsInode: number | undefined };
 
 export interface ClientStart extends ClientTarget {
-  /** A process inside the target namespace (the container's init). */
-  netnsPid: number;
+  /** The target namespace: by a process inside it (the container's init), or by the path a CNI runtime named. */
+  netns: { pid: number } | { netnsPath: string };
 }
 
 /** How long a new client may take to enter the namespace (nsenter's setns, then exec). */
@@ -81,6 +90,10 @@ function clientSetup(paths: SupervisorPaths, driver: DhcpDriver, target: Release
     hostname: target.hostname,
     dir: clientDir(paths, target.containerId),
     env: { [ENV_SPOOL]: paths.eventsDir, [ENV_CONTAINER]: target.containerId, [ENV_TOKEN]: token },
+    identity: target.identity,
+    dhcpv4: target.dhcpv4,
+    dhcpv6: target.dhcpv6,
+    requestIpv4: target.requestIpv4,
   };
 }
 
@@ -99,19 +112,18 @@ function prepareClientDir(dir: string, files: Record<string, string>, dirs: read
   for (const [name, content] of Object.entries(files)) writeFileAtomic(`${dir}/${name}`, content);
 }
 
-/** Tags one client incarnation's events (IPPER_TOKEN). */
+/** Tags one client incarnation's events (see ClientHandle.token). */
 export function newClientToken(): string {
   return randomBytes(8).toString('hex');
 }
 
-/** Starts a client whose events carry `token`: they can come before this returns (a fast client binds in about 20 ms). */
-export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, start: ClientStart, token = newClientToken()): Promise<ClientHandle> {
+export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, start: ClientStart, token: string): Promise<ClientHandle> {
   const setup = clientSetup(paths, driver, start, token);
   const command = driver.command(setup);
   prepareClientDir(setup.dir, command.files, command.dirs);
   // Held open until the client is inside: nsenter enters through our descriptor, never by a pid
   // that could have been reused since the hook checked it.
-  const netns = openContainerNetns(start.netnsPid, start.netnsInode);
+  const netns = openContainerRefNetns(start.netns, start.netnsInode);
   try {
     const entering = inNetns(netns, command.argv);
     const logFd = openForAppendNoFollow(clientLogPath(paths, start.containerId));

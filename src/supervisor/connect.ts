@@ -2,7 +2,6 @@
 import { createConnection } from 'node:net';
 import { IpperError, isErrnoCode, isErrorCode } from '../errors.js';
 import { formatZodIssue } from '../config/zod-format.js';
-import { spawnDetached } from '../sys/exec.js';
 import { ensurePrivateDir } from '../sys/fs.js';
 import { supervisorPaths } from './paths.js';
 import { LOCK_STALE_MS } from './lock-timing.js';
@@ -11,7 +10,7 @@ import { PROTOCOL_VERSION, replySchema, type Reply, type RequestBody } from './p
 export interface ConnectOptions {
   stateDir: string;
   /** argv that starts `ipper supervisor` (this very binary). */
-  supervisorCommand: () => readonly string[];
+  supervisorCommand: () => readonly string[] | Promise<readonly string[]>;
   /** Environment for a supervisor started on demand (IPPER_CONFIG). */
   supervisorEnv: Record<string, string>;
   /** Total time for the request, supervisor start included. */
@@ -41,7 +40,7 @@ export async function requestSupervisor(request: RequestBody, options: ConnectOp
       if (started === undefined) {
         // Checked here, so that a state directory that cannot be made is this hook's clear error.
         ensurePrivateDir(options.stateDir);
-        started = startSupervisor(options);
+        started = await startSupervisor(options);
       }
       if (started.failed !== undefined && started.failed !== 0) {
         throw new IpperError('SUPERVISOR_UNAVAILABLE', `the ipper supervisor failed to start (exit ${String(started.failed)}); see its log`);
@@ -56,8 +55,10 @@ export async function requestSupervisor(request: RequestBody, options: ConnectOp
 }
 
 /** Starts a supervisor; `failed` becomes its exit code if it ends (0: another one holds the lock). */
-function startSupervisor(options: ConnectOptions): { failed: number | null | undefined } {
-  const [file, ...args] = options.supervisorCommand();
+async function startSupervisor(options: ConnectOptions): Promise<{ failed: number | null | undefined }> {
+  // Loaded only when a supervisor must be started: node:child_process is not on the hook's usual path.
+  const { spawnDetached } = await import('../sys/exec.js');
+  const [file, ...args] = await options.supervisorCommand();
   if (file === undefined) throw new IpperError('INTERNAL', 'no supervisor command');
   const state: { failed: number | null | undefined } = { failed: undefined };
   void spawnDetached(file, [...args], { env: options.supervisorEnv, outputFd: 'ignore' }).exited.then((code) => {

@@ -11,6 +11,7 @@ import { isTearingDown } from './lifecycle.js';
 import type { Observer } from './metrics.js';
 import type { SupervisorPaths } from './paths.js';
 import type { PortFilter } from './port-filter.js';
+import { clientOptionsOf } from './client-options.js';
 
 const BRIDGE_CACHE_MS = 2000;
 
@@ -47,7 +48,7 @@ export function persist(context: SupervisorContext, entry: Entry): void {
 /** Who the entry's client is for (by the entry's key): enough to start it, and to release with the same files. */
 export function clientTarget(context: SupervisorContext, entry: Entry): ReleaseTarget & { netnsInode: number } {
   const { record } = entry;
-  return { containerId: entry.key, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: context.helper.ensure() };
+  return { containerId: entry.key, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: context.helper.ensure(), ...clientOptionsOf(record) };
 }
 
 /** Bridge facts change rarely; a burst of creates asks `ip` once. */

@@ -1,7 +1,7 @@
 // Taking a container's network down: poststop (detach), the one teardown every path ends in
 // (attach failed, container gone, garbage collection, release-all), and release-all.
 import { writeRecord } from '../store/records.js';
-import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import type { StopOutcome } from './clients.js';
 import { clientLogSince, waitForLease } from './client-keeper.js';
 import { clientTarget, type SupervisorContext } from './context.js';
@@ -23,11 +23,12 @@ export async function detach(context: SupervisorContext, id: string, force = fal
 }
 
 function detachOne(context: SupervisorContext, entry: Entry, force: boolean): Promise<TeardownOutcome> {
-  if (!force && !isTearingDown(entry.state) && entry.record.phase === 'active' && isAlive(entry.record.container)) {
+  // A CNI DEL always removes: the runtime calls it before it removes the namespace.
+  if (!force && entry.record.cni === undefined && !isTearingDown(entry.state) && entry.record.phase === 'active' && isContainerAlive(entry.record)) {
     context.log.info({ id: entry.key }, 'poststop for a container that still runs: kept (late poststop of an earlier incarnation)');
     return Promise.resolve({ released: true, removed: true }); // nothing of that incarnation is left to remove
   }
-  return teardown(context, entry, force ? 'create undone' : 'poststop');
+  return teardown(context, entry, force ? 'create undone' : entry.record.cni !== undefined ? 'CNI DEL' : 'poststop');
 }
 
 /** Stops the client (it releases the lease while the link still exists), then removes the rest; once per entry. */
@@ -101,5 +102,6 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
 function releaseSent(context: SupervisorContext, entry: Entry, outcome: StopOutcome, clientBound: boolean): boolean {
   if (!clientBound && entry.record.lease === null) return true; // no lease to release
   if (outcome !== 'terminated') return false;
-  return entry.driver.releaseSent(clientLogSince(context, entry));
+  // [dual stack] the families that held a lease (dhcpv6.ts)
+  return entry.driver.releaseSent(clientLogSince(context, entry), { ipv4: entry.record.lease !== null, ipv6: (entry.record.dhcpv6?.addresses.length ?? 0) > 0 });
 }

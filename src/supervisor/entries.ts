@@ -3,7 +3,7 @@
 // map is the host's lock for MACs and ids.
 import type { DhcpDriver } from '../dhcp/driver.js';
 import { driverOfRecord } from '../dhcp/drivers.js';
-import { recordKey, type ContainerRecord } from '../store/records.js';
+import { compareInterfaces, recordKey, type ContainerRecord } from '../store/records.js';
 import type { ClientHandle } from './clients.js';
 import { transition, type LeaseWaitOutcome, type LifecycleEvent, type LifecycleState } from './lifecycle.js';
 
@@ -34,11 +34,6 @@ export interface Entry {
   restartTimer: NodeJS.Timeout | undefined;
   /** The client stopped on purpose to renew (RenewMethod restart): its exit is no failure. */
   renewByRestart: ClientHandle | undefined;
-  /**
-   * The client being started: its events can come before it is recorded (dhclient and dhcpcd bind
-   * in 20-40 ms, sooner than a loaded supervisor sees the client run) and wait for that.
-   */
-  starting: { token: string; done: Promise<unknown> } | undefined;
   /** Told how the lease wait ended: bound, or torn down. */
   leaseWaiters: Set<(outcome: LeaseWaitOutcome) => void>;
   /** Serializes this container's lease events. */
@@ -48,6 +43,11 @@ export interface Entry {
   refusedLease: string | undefined;
   /** Why the last lease could not be applied inside the namespace: the lease timeout's reason. */
   applyFailure: string | undefined;
+  /**
+   * A client being started: its token, and when it is known to run. A fast client can bind before
+   * that (10 creates at once on 2 cores): its events wait for it instead of being dropped.
+   */
+  starting: { token: string; started: Promise<void> } | undefined;
 }
 
 /** Moves the entry to its next state; an event its state does not allow throws (a bug). */
@@ -86,7 +86,7 @@ export class Entries {
   ofContainer(id: string): Entry[] {
     return this.values()
       .filter((entry) => entry.record.id === id)
-      .sort((a, b) => Number(a.record.extra === true) - Number(b.record.extra === true) || a.record.interface.localeCompare(b.record.interface));
+      .sort((a, b) => compareInterfaces(a.record, b.record));
   }
 
   /** Whether this is the entry the registry holds for its key (not a replaced or removed one). */
@@ -106,12 +106,12 @@ export class Entries {
       restartDelayMs: RESTART_MIN_MS,
       restartTimer: undefined,
       renewByRestart: undefined,
-      starting: undefined,
       leaseWaiters: new Set(),
       events: Promise.resolve(),
       clientLogOffset: 0,
       refusedLease: undefined,
       applyFailure: undefined,
+      starting: undefined,
     };
     this.byId.set(entry.key, entry);
     return entry;

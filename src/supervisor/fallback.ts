@@ -6,8 +6,9 @@ import { bridgeFilterTable, forgetPort } from '../net/filter.js';
 import { instanceId } from '../net/names.js';
 import { readRecord, recordKeysOf } from '../store/records.js';
 import { helperPath } from '../sys/helper.js';
-import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { adoptClient } from './clients.js';
+import { clientOptionsOf } from './client-options.js';
 import { supervisorPaths } from './paths.js';
 import { tearDownNetwork } from './teardown.js';
 
@@ -17,14 +18,15 @@ export async function teardownWithoutSupervisor(stateDir: string, helperDir: str
 
 async function teardownInterface(stateDir: string, helperDir: string, key: string, log: Pick<HookLog, 'error'>): Promise<void> {
   const record = readRecord(stateDir, key);
-  if (record === undefined || isAlive(record.container)) return;
+  // A CNI DEL removes whatever its namespace: the runtime calls it before it removes the namespace.
+  if (record === undefined || (record.cni === undefined && isContainerAlive(record))) return;
   try {
     await tearDownNetwork({
       paths: supervisorPaths(stateDir),
       record,
       driver: driverOfRecord(record),
       client: record.client === null ? undefined : adoptClient(record.client, record.client.token, 20),
-      target: { containerId: key, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir) },
+      target: { containerId: key, netnsInode: record.netnsInode, interface: record.interface, hostname: record.hostname, helper: helperPath(helperDir), ...clientOptionsOf(record) },
       // Harmless when the filter is off or nft is absent.
       forgetPort: () => forgetPort(bridgeFilterTable(instanceId(stateDir)), { hostVeth: record.hostVeth, mac: record.mac, ip: record.lease?.ip }).catch(() => undefined),
     });

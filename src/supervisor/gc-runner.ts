@@ -6,8 +6,9 @@ import { planGc, type GcAction } from '../gc/plan.js';
 import { deleteLink } from '../net/links.js';
 import { fileStem } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
+import { isContainerAlive } from '../store/container-ref.js';
 import { adopt } from './adoption.js';
-import { adoptClient, clientInterfaceOf, killClient, removeClientFiles, stopClient, type ReleaseTarget } from './clients.js';
+import { adoptClient, clientInterfaceOf, killClient, NO_RECORD_CLIENT, removeClientFiles, stopClient, type ReleaseTarget } from './clients.js';
 import { persist, type SupervisorContext } from './context.js';
 import { isTearingDown } from './lifecycle.js';
 
@@ -49,7 +50,7 @@ export class GcRunner {
           id: key,
           hostVeth: record.hostVeth,
           phase: record.phase,
-          containerAlive: isAlive(record.container),
+          containerAlive: isContainerAlive(record),
           clientPid: client !== undefined && isAlive(client.identity) ? client.identity.pid : undefined,
         })),
         busy: new Set([...context.entries.reservedIds(), ...entries.filter((entry) => isTearingDown(entry.state) || entry.record.phase === 'attaching').map((entry) => entry.key)]),
@@ -99,7 +100,7 @@ export class GcRunner {
       if (!action.release) await killClient(identity);
       else {
         // No record: the client's own files (by its container id) and argv say what it serves.
-        const target: ReleaseTarget = { containerId: action.id, netnsInode: action.netnsInode, interface: clientInterfaceOf(action.pid, 'eth0'), hostname: '', helper: context.helper.ensure() };
+        const target: ReleaseTarget = { containerId: action.id, netnsInode: action.netnsInode, interface: clientInterfaceOf(action.pid, 'eth0'), hostname: '', helper: context.helper.ensure(), ...NO_RECORD_CLIENT };
         await stopClient(context.paths, driverFor(action.driver), adoptClient(identity, '', 20), target);
         removeClientFiles(context.paths, action.id);
       }

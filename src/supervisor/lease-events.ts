@@ -10,13 +10,14 @@ import { resetRestartDelay } from './client-keeper.js';
 import { persist, type SupervisorContext } from './context.js';
 import { advance, wakeLeaseWaiters, type Entry } from './entries.js';
 import { acceptsLeaseEvents, allows } from './lifecycle.js';
+import { applyDhcpv6Event, isDhcpv6Event } from './dhcpv6.js';
+import { rememberLease } from './client-options.js';
 
 /** An event file from a client: read by the driver of the container's client, then applied in order. */
 export function handleEvent(context: SupervisorContext, spooled: SpooledEvent): void {
   const entry = context.entries.get(spooled.containerId);
-  if (entry === undefined || !acceptsLeaseEvents(entry.state)) return;
-  const starting = entry.starting?.token === spooled.token ? entry.starting.done : undefined;
-  if (starting === undefined && entry.record.client?.token !== spooled.token) return;
+  const starting = entry?.starting;
+  if (entry === undefined || !acceptsLeaseEvents(entry.state) || spooled.token !== (starting?.token ?? entry.record.client?.token)) return;
   const parsed = entry.driver.parseEvent(spooled.env);
   if (parsed === null) return; // an event with nothing to apply
   if (parsed === undefined) {
@@ -25,7 +26,7 @@ export function handleEvent(context: SupervisorContext, spooled: SpooledEvent): 
   }
   const event: ClientEvent = { ...parsed, containerId: spooled.containerId, token: spooled.token };
   entry.events = entry.events
-    .then(() => starting)
+    .then(() => starting?.started)
     .then(() => applyEvent(context, entry, event))
     .catch((error: unknown) => context.log.error({ id: event.containerId, event: event.event, err: error }, 'lease event failed'));
 }
@@ -34,8 +35,22 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   const { record } = entry;
   const { log, observer } = context;
   const clientPid = record.client?.pid;
-  // (A client that did not start, or was replaced meanwhile, is not the one whose event this is.)
+  // Checked again: an event that waited for its client's start belongs to it only if the start succeeded.
   if (!acceptsLeaseEvents(entry.state) || clientPid === undefined || record.client?.token !== event.token) return;
+  if (isDhcpv6Event(event)) {
+    // [dual stack] DHCPv6 and router advertisements from the same client (dhcpv6.ts).
+    const run = (commands: string[]): Promise<void> => withContainerNetns(clientPid, record.netnsInode, (netns) => ipBatchInNetns(netns, commands, '-6'));
+    const held = new Set(record.dhcpv6?.addresses.map((entry6) => entry6.address));
+    if (!(await applyDhcpv6Event(record, event, run, log))) return;
+    if ((record.dhcpv6?.addresses.length ?? 0) > 0 && allows(entry.state, { type: 'lease-bound' })) advance(entry, { type: 'lease-bound' });
+    context.dualStack.refresh(record);
+    context.dualStack.applyResolvConf(record);
+    persist(context, entry);
+    // A new address once the container runs (the create announces what it has when it ends).
+    const fresh = (record.dhcpv6?.addresses ?? []).map((entry6) => entry6.address).filter((address) => !held.has(address));
+    if (fresh.length > 0 && record.phase === 'active') await announce(context, entry, fresh);
+    return;
+  }
   if (event.event === 'deconfig') {
     // Only a client that bound may take its address away: a new client's first deconfig keeps the old one.
     if (entry.state !== 'bound' || record.lease === null) return;
@@ -60,8 +75,8 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   const previous = record.lease;
   // The server's MTU, but never above the bridge's: frames bigger than the port's would be dropped.
   const mtu = parsed.lease.mtu === undefined ? undefined : await mtuWithinBridge(context, parsed.lease.mtu, record.bridge);
-  // Only the container's first interface sets the default route.
-  await inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu, { defaultRoute: record.extra !== true }));
+  // Only the container's first interface sets the default route (and a CNI network only if it says so).
+  await inContainer(entry, clientPid, leaseCommands(record.interface, previous, parsed.lease, mtu, { defaultRoute: record.extra !== true && record.defaultRoute !== false }));
   const now = new Date().toISOString();
   const sameAddress = previous !== null && previous.ip === parsed.lease.ip;
   // A fresh lease for the same address (a restarted client's bound) counts from now, like a renew.
@@ -77,6 +92,7 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
   persist(context, entry);
   // One structured line per lease event: bound, renewed, or address-changed.
   const leaseEvent = previous === null ? 'bound' : sameAddress ? 'renewed' : 'address-changed';
+  if (!sameAddress) rememberLease(context.paths.stateDir, record); // [dual stack] asked for again by the next container with this client id
   observer.leaseEvent(leaseEvent);
   log.info({ id: entry.key, leaseEvent, event: event.event, ip: lease.ip, previousIp: previous?.ip, prefixLen: lease.prefixLen, router: lease.router, leaseSeconds: lease.leaseSeconds }, 'lease applied');
   wakeLeaseWaiters(entry, 'bound');
@@ -87,7 +103,7 @@ async function applyEvent(context: SupervisorContext, entry: Entry, event: Clien
 /** Neighbours holding a stale MAC for these addresses learn ours; a failure costs only that. */
 export async function announce(context: SupervisorContext, entry: Entry, addresses: readonly string[]): Promise<void> {
   const { record } = entry;
-  await announceAddresses(context.helper.ensure(), { pid: record.container.pid, netnsInode: record.netnsInode, interface: record.interface, addresses })
+  await announceAddresses(context.helper.ensure(), { container: record.container, netnsInode: record.netnsInode, interface: record.interface, addresses })
     .catch((error: unknown) => context.log.warn({ id: entry.key, addresses, err: error }, 'address not announced'));
 }
 

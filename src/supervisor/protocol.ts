@@ -1,25 +1,30 @@
 // Requests and replies between the hook and the supervisor: one JSON object per line on a unix socket.
 import * as z from '../config/zod.js';
+import { clientIdRequestSchema } from '../dhcp/client-id.js';
 import { dhcpClientSchema } from '../dhcp/driver.js';
 import { IPV4_MODES, IPV6_MODES } from '../config/schema.js';
 import { resolvTargetSchema } from '../net/resolv.js';
 import { containerIdSchema } from '../oci/state.js';
-import { recordSchema } from '../store/records.js';
+import { cniAttachmentSchema, recordSchema } from '../store/records.js';
 
 /**
  * Both sides name the protocol they speak in every line. A hook never trusts a supervisor that
  * speaks another one (an old supervisor left running after an upgrade), and the other way round.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 5;
 const v = z.literal(PROTOCOL_VERSION);
 
 export const attachRequestSchema = z.strictObject({
   v,
   op: z.literal('attach'),
   id: containerIdSchema,
-  pid: z.int().check(z.minimum(1)),
-  pidStartTime: z.int().check(z.minimum(0)),
+  /** The hook's container process; a CNI attach names netnsPath instead (exactly one of the two). */
+  pid: z.optional(z.int().check(z.minimum(1))),
+  pidStartTime: z.optional(z.int().check(z.minimum(0))),
+  netnsPath: z.optional(z.string().check(z.regex(/^\/[^\0]*$/), z.maxLength(4096))),
   netnsInode: z.int().check(z.minimum(1)),
+  /** A CNI attachment: who the runtime attached (DEL tears it down whether or not its namespace is still there). */
+  cni: z.optional(cniAttachmentSchema),
   bridge: z.string(),
   interface: z.string(),
   mac: z.optional(z.string()),
@@ -36,9 +41,13 @@ export const attachRequestSchema = z.strictObject({
   resolvConf: z.optional(resolvTargetSchema),
   /** macFrom identity: the MAC's random bits come from this (the id, or ipper.hostname). */
   macIdentity: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  /** What the client id and DUID are derived from (config clientId, annotation ipper.clientId). Absent: the client's own. */
+  clientId: z.optional(clientIdRequestSchema),
   /** An interface beyond the container's first (see the record's `extra`): no default route. */
   extra: z.optional(z.literal(true)),
-});
+  /** false: no default route through this interface either (a CNI network with "defaultRoute": false). */
+  defaultRoute: z.optional(z.literal(false)),
+}).check(z.refine((request) => (request.netnsPath === undefined) === (request.pid !== undefined && request.pidStartTime !== undefined), 'needs either pid and pidStartTime, or netnsPath'));
 
 export const detachRequestSchema = z.strictObject({
   v,

@@ -29,6 +29,7 @@ import { NO_OBSERVER, type Observer } from './metrics.js';
 import type { SupervisorPaths } from './paths.js';
 import { PortFilter } from './port-filter.js';
 import type { AttachRequest } from './protocol.js';
+import { dhcpv6LeaseTiming } from '../dhcp/lease6.js';
 
 export type { TeardownOutcome } from './entries.js';
 
@@ -98,7 +99,7 @@ export class Supervisor {
   leaseFacts(): LeaseFacts[] {
     return this.context.entries.values().map(({ record, client }) => ({
       phase: record.phase,
-      lease: record.lease,
+      lease: record.lease ?? dhcpv6LeaseTiming(record.dhcpv6), // [dual stack] a DHCPv6-only container's
       clientAlive: client !== undefined && isAlive(client.identity),
     }));
   }

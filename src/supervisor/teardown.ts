@@ -1,6 +1,6 @@
 // The one teardown of a container's network, for the supervisor and for a poststop that reaches
 // no supervisor: the client stopped first (it releases from the bound address while the link
-// still exists), then the link, the port's filter element, the client's files and the record.
+// still exists), then the link and the port's filter element together, the client's files and the record.
 import type { DhcpDriver } from '../dhcp/driver.js';
 import { deleteLink } from '../net/links.js';
 import { recordKey, removeRecord, type ContainerRecord } from '../store/records.js';
@@ -25,8 +25,8 @@ export async function tearDownNetwork(plan: TeardownPlan): Promise<void> {
   const { paths, record } = plan;
   const outcome = plan.client === undefined ? undefined : await stopClient(paths, plan.driver, plan.client, plan.target);
   plan.afterStop?.(outcome);
-  await deleteLink(record.hostVeth);
-  await plan.forgetPort();
+  // Independent of each other (the filter's elements are keyed by name): one wait, not two.
+  await Promise.all([deleteLink(record.hostVeth), plan.forgetPort()]);
   removeClientFiles(paths, recordKey(record));
   removeRecord(paths.stateDir, recordKey(record));
 }

@@ -1,6 +1,6 @@
 // Files in the state directory: never follow a symlink, always replace atomically.
 import { constants, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { crypto } from './crypto.js';
 import { dirname } from 'node:path';
 import { IpperError, isErrnoCode } from '../errors.js';
 
@@ -24,7 +24,7 @@ export function ensurePrivateDir(path: string): void {
 
 /** Writes a whole file by temp file + rename; readers see the old or the new content, never half. */
 export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o600): void {
-  const temp = `${dirname(path)}/.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${dirname(path)}/.${crypto().randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     try {

@@ -169,8 +169,12 @@ describe('the supervisor', () => {
     process.kill(supervisorPid, 'SIGKILL');
     await expect.poll(() => isPidAlive(supervisorPid)).toBe(false);
     expect(clientsBefore.every(isPidAlive)).toBe(true);
+    // What a supervisor killed between writing a record's temp file and renaming it leaves.
+    const halfWritten = `${world.stateDir}/containers/.0123456789ab.tmp`;
+    writeFileSync(halfWritten, '{"version":1,"id":');
     // The next hook starts a new supervisor, which adopts every recorded client.
     const extra = newContainer();
+    expect(filesIn(`${world.stateDir}/containers`)).not.toContain('.0123456789ab.tmp');
     expect(processesMatching(' supervisor').filter((p) => p.cmdline.startsWith(IPPER)).length).toBeGreaterThanOrEqual(1);
     expect(containers.map(({ id }) => Number(inspect(world, id).NetworkSettings['DHCP_PID']))).toEqual(clientsBefore);
     expect(clientsOf(world.stateDir)).toHaveLength(containers.length + 1);

@@ -73,10 +73,12 @@ describe('podman run --network none --annotation ipper.bridge=br0', () => {
     }
   });
 
-  it('podman restart gives the container its network again', async () => {
+  it('podman restart gives the container its network again, at the same address (its client id)', async () => {
+    const before = inspect(world, first).NetworkSettings['IPAddress'];
     podman.run(['restart', '-t', '0', first]);
     await expect.poll(() => inspect(world, first).NetworkSettings['IPAddress'], { timeout: 15_000 }).toMatch(/^10\.97\.65\./);
     const ip = inspect(world, first).NetworkSettings['IPAddress']!;
+    expect(ip).toBe(before);
     expect(namespaceView(pidOf(first)).addresses.map((addr) => addr.local)).toContain(ip);
     expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);
   });

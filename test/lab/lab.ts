@@ -25,6 +25,11 @@ export interface LabOptions {
   /** dnsmasq's range, as last octets. */
   range?: [number, number];
   /**
+   * A subnet larger than the /24 (the scale run's thousand containers): its prefix length, and
+   * dnsmasq's range as whole addresses. The lab's own addresses stay `<subnet>.1-3`.
+   */
+  wide?: { prefixLength: number; netmask: string; range: [string, string]; leaseTime: string };
+  /**
    * Router advertisements from dnsmasq, by its --dhcp-range mode: `ra-only` (A flag: SLAAC),
    * `slaac` (A and M: SLAAC and DHCPv6), `ra-stateless` (A and O), `stateful` (M only: no SLAAC).
    * Undefined: none (an IPv4-only LAN).
@@ -51,6 +56,8 @@ export interface Lab {
   serverLog: string;
   serverPidFile: string;
   ra: RaMode | undefined;
+  prefixLength: number;
+  wide: LabOptions['wide'];
   /** The lab's IPv6 /64 prefix (e.g. fd97:62::), and the server's and peer's static addresses in it. */
   ipv6Prefix: string;
   serverAddress6: string;
@@ -104,6 +111,8 @@ export function describeLab(options: LabOptions): Lab {
     serverLog: `${options.dir}/dnsmasq.log`,
     serverPidFile: `${options.dir}/dnsmasq.pid`,
     ra: options.ra,
+    prefixLength: options.wide?.prefixLength ?? 24,
+    wide: options.wide,
     ipv6Prefix: `fd97:${Number(options.subnet.split('.')[2] ?? 0).toString(16)}::`,
     serverAddress6: `fd97:${Number(options.subnet.split('.')[2] ?? 0).toString(16)}::1`,
     peerAddress6: `fd97:${Number(options.subnet.split('.')[2] ?? 0).toString(16)}::3`,
@@ -132,7 +141,7 @@ function ensureMachine(lab: Lab, ns: string, hostEnd: string, address: string, a
   // Static IPv6, usable at once (no DAD). The server (the router) takes no advertisements; the
   // peer takes them like any host on a LAN (the L2 guard tests look for a rogue one's effect there).
   inNs(ns, ['/usr/sbin/sysctl', '-qw', `net.ipv6.conf.lan0.accept_ra=${acceptRa ? 1 : 0}`, 'net.ipv6.conf.lan0.accept_dad=0']);
-  inNs(ns, [IP, 'addr', 'replace', `${address}/24`, 'dev', 'lan0']);
+  inNs(ns, [IP, 'addr', 'replace', `${address}/${lab.prefixLength}`, 'dev', 'lan0']);
   inNs(ns, [IP, '-6', 'addr', 'replace', `${address6}/64`, 'dev', 'lan0', 'nodad']);
   inNs(ns, [IP, 'link', 'set', 'lan0', 'up']);
 }
@@ -142,7 +151,7 @@ function ensureBridge(lab: Lab): void {
   // A lab bridge must never take router advertisements (it would route the host through the lab),
   // nor any link made later in the lab's host namespace (container ports).
   inNs(lab.hostNs, ['/usr/sbin/sysctl', '-qw', 'net.ipv6.conf.default.accept_ra=0', 'net.ipv6.conf.all.accept_ra=0', `net.ipv6.conf.${lab.bridge}.accept_ra=0`]);
-  inNs(lab.hostNs, [IP, 'addr', 'replace', `${lab.hostAddress}/24`, 'dev', lab.bridge]);
+  inNs(lab.hostNs, [IP, 'addr', 'replace', `${lab.hostAddress}/${lab.prefixLength}`, 'dev', lab.bridge]);
   inNs(lab.hostNs, [IP, 'link', 'set', lab.bridge, 'up']);
 }
 
@@ -200,7 +209,9 @@ export function startServer(lab: Lab, extraArgs: readonly string[] = [], range: 
     '--interface=lan0',
     '--bind-interfaces',
     '--except-interface=lo',
-    `--dhcp-range=${lab.subnet}.${range[0]},${lab.subnet}.${range[1]},255.255.255.0,2m`,
+    lab.wide === undefined ? `--dhcp-range=${lab.subnet}.${range[0]},${lab.subnet}.${range[1]},255.255.255.0,2m` : `--dhcp-range=${lab.wide.range[0]},${lab.wide.range[1]},${lab.wide.netmask},${lab.wide.leaseTime}`,
+    // dnsmasq's default lease limit is 1000.
+    ...(lab.wide === undefined ? [] : ['--dhcp-lease-max=65000']),
     `--dhcp-option=option:router,${lab.serverAddress}`,
     `--dhcp-option=option:dns-server,${lab.serverAddress}`,
     `--domain=${lab.domain}`,

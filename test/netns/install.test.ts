@@ -39,10 +39,15 @@ describe('ipper install --root', () => {
     expect(tree()).toEqual([
       '/etc/docker/daemon.json',
       '/etc/ipper/config.json',
+      '/opt/cni/bin/ipper',
+      '/usr/lib/cni/ipper',
       '/usr/local/bin/ipper',
       '/usr/local/bin/ipper-runtime',
       USR_HOOKS,
     ]);
+    // The CNI plugin: a runtime finds it by its type, "ipper", in its plugin directories.
+    expect(readlinkSync(`${root}/opt/cni/bin/ipper`)).toBe('/usr/local/bin/ipper');
+    expect(readlinkSync(`${root}/usr/lib/cni/ipper`)).toBe('/usr/local/bin/ipper');
     expect(spawnSync(`${root}/usr/local/bin/ipper`, ['--version'], { encoding: 'utf8', env: {} }).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(readlinkSync(`${root}/usr/local/bin/ipper-runtime`)).toBe('ipper');
     expect(JSON.parse(readFileSync(`${root}${USR_HOOKS}`, 'utf8'))).toEqual(JSON.parse(readFileSync(`${ROOT}/hooks.d/ipper.json`, 'utf8')));
@@ -84,6 +89,16 @@ describe('ipper install --root', () => {
     expect(ipper('uninstall', '--root', root).status).toBe(0);
     expect(existsSync(`${root}/usr/local/bin/ipper`)).toBe(false);
     expect(() => lstatSync(`${root}/usr/local/bin/ipper-runtime`)).toThrow();
+  });
+
+  it('uninstall leaves a CNI plugin named ipper that is not its link, and says so', () => {
+    expect(ipper('install', '--root', root).status).toBe(0);
+    rmSync(`${root}/opt/cni/bin/ipper`);
+    writeFileSync(`${root}/opt/cni/bin/ipper`, 'an operator\'s own copy');
+    const result = ipper('uninstall', '--root', root);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`left ${root}/opt/cni/bin/ipper: it is not the link ipper makes`);
+    expect(tree()).toEqual(['/etc/docker/daemon.json', '/opt/cni/bin/ipper']);
   });
 
   it("uninstall also removes the ipper-helper the supervisor wrote in the default helperDir", () => {

@@ -76,9 +76,9 @@ describe('resolveContainerSettings', () => {
     [{ 'ipper.hostname': 'web.example' }, HOSTNAME],
     [{ 'ipper.hostname': '' }, HOSTNAME],
     [{ 'ipper.hostname': 'web\n' }, HOSTNAME],
-    [{ 'ipper.ip': '10.0.0.5' }, 'annotation ipper.ip: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6)'],
-    [{ 'ipper.Bridge': 'br0' }, 'annotation ipper.Bridge: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6)'],
-    [{ 'ipper.hostname': 'ok', 'ipper.': 'x' }, 'annotation ipper.: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6)'],
+    [{ 'ipper.ip': '10.0.0.5' }, 'annotation ipper.ip: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6, ipper.clientId)'],
+    [{ 'ipper.Bridge': 'br0' }, 'annotation ipper.Bridge: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6, ipper.clientId)'],
+    [{ 'ipper.hostname': 'ok', 'ipper.': 'x' }, 'annotation ipper.: unknown (known: ipper.bridge, ipper.mac, ipper.hostname, ipper.ipv4, ipper.ipv6, ipper.clientId)'],
   ])('%j → %s', (annotations, message) => {
     const error = errorOf(annotations);
     expect(error.code).toBe('INVALID_ANNOTATION');

@@ -24,6 +24,7 @@ const DEFAULTS = {
   ipv6WaitMs: 2000,
   resolvConf: 'write',
   macFrom: 'random',
+  clientId: 'container-id',
 };
 
 const IFNAME = 'must be an interface name (1-15 of A-Z a-z 0-9 _ . -)';

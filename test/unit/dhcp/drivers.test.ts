@@ -23,7 +23,11 @@ const SETUP: ClientSetup = {
   hostname: 'web-1',
   dir: '/run/ipper/clients/abc',
   env: { IPPER_SPOOL: '/run/ipper/events', IPPER_CONTAINER: 'abc', IPPER_TOKEN: 't' },
+  identity: {},
+  dhcpv4: true,
+  dhcpv6: 'off',
 };
+const IDENTITY = { clientId: 'ff:01:02:03:04:00:04:aa:bb', duid: '00:04:aa:bb', iaid: 16909060 };
 
 describe('readSpooledEvent', () => {
   it('reads whose event it is and keeps the rest for the driver', () => {
@@ -77,7 +81,7 @@ describe('every driver', () => {
 describe('udhcpc', () => {
   it('runs in the foreground, releases on exit, uses the helper and sends the hostname', () => {
     expect(udhcpc.command(SETUP)).toStrictEqual({
-      argv: ['/usr/sbin/x', '-f', '-R', '-s', SETUP.helper, '-x', 'hostname:web-1', '-O', 'mtu', '-O', 'search', '-O', 'staticroutes', '-t', '3', '-T', '2', '-A', '5', '-i', 'eth0'],
+      argv: ['/usr/sbin/x', '-f', '-R', '-s', SETUP.helper, '-x', 'hostname:web-1', '-C', '-O', 'mtu', '-O', 'search', '-O', 'staticroutes', '-t', '3', '-T', '2', '-A', '5', '-i', 'eth0'],
       files: {},
       dirs: [],
     });
@@ -119,7 +123,7 @@ describe('dhclient', () => {
     expect(dhclient.command(SETUP)).toStrictEqual({
       argv: ['/usr/sbin/x', '-d', '-v', '-4', '-cf', `${dir}/dhclient.conf`, '-lf', `${dir}/dhclient.leases`, '-df', `${dir}/dhclient.duid`, '-sf', SETUP.helper,
         '-e', 'IPPER_SPOOL=/run/ipper/events', '-e', 'IPPER_CONTAINER=abc', '-e', 'IPPER_TOKEN=t', '-pf', `${dir}/dhclient.pid`, 'eth0'],
-      files: { 'dhclient.conf': dhclientConf('web-1') },
+      files: { 'dhclient.conf': dhclientConf('web-1'), 'dhclient-release.conf': dhclientConf('web-1') },
       dirs: [],
     });
   });
@@ -144,6 +148,16 @@ describe('dhclient', () => {
     expect(argv.at(-1)).toBe('eth0');
     // No signal renews it: restarted with the same lease file, it asks for the same address at once.
     expect(dhclient.renew).toStrictEqual({ kind: 'restart', stopSignal: 'SIGTERM' });
+  });
+
+  it('asks for the address the identity held last, but never in its release (dnsmasq ignores a DHCPRELEASE carrying option 50)', () => {
+    const setup = { ...SETUP, identity: IDENTITY, requestIpv4: '10.0.0.7' };
+    const { files } = dhclient.command(setup);
+    expect(files['dhclient.conf']).toContain('\nsend dhcp-requested-address 10.0.0.7;\n');
+    expect(files['dhclient-release.conf']).not.toContain('dhcp-requested-address');
+    expect(files['dhclient-release.conf']).toContain('send dhcp-client-identifier ff:01:02:03:04:00:04:aa:bb;');
+    if (dhclient.release.kind !== 'command') throw new Error('dhclient releases by command');
+    expect(dhclient.release.argv(setup)).toContain(`${SETUP.dir}/dhclient-release.conf`);
   });
 
   it('reads a BOUND event as dhclient writes it', () => {
@@ -198,7 +212,7 @@ describe('dhcpcd', () => {
     expect(dhcpcd.command(SETUP)).toStrictEqual({
       argv: [SETUP.helper, '--bind', `${dir}/run`, '/run/dhcpcd', '--bind', `${dir}/db`, '/var/lib/dhcpcd', '--', '/usr/sbin/x', '-B', '-4', '-f', `${dir}/dhcpcd.conf`, '-c', SETUP.helper,
         '-e', 'IPPER_SPOOL=/run/ipper/events', '-e', 'IPPER_CONTAINER=abc', '-e', 'IPPER_TOKEN=t', 'eth0'],
-      files: { 'dhcpcd.conf': dhcpcdConf('web-1') },
+      files: { 'dhcpcd.conf': dhcpcdConf(SETUP) },
       dirs: ['run', 'db'],
     });
     expect(dhcpcd.release).toStrictEqual({ kind: 'signal', signal: 'SIGALRM' });
@@ -206,9 +220,9 @@ describe('dhcpcd', () => {
   });
 
   it('sends the hostname and its MAC as client id, configures nothing itself, and skips what makes it slow', () => {
-    const lines = dhcpcdConf('web-1').split('\n');
+    const lines = dhcpcdConf(SETUP).split('\n');
     for (const line of ['hostname "web-1"', 'clientid', 'noconfigure', 'nodelay', 'noarp', 'ipv4only', 'noipv4ll', 'timeout 0']) expect(lines).toContain(line);
-    expect(() => dhcpcdConf('x\nscript /bin/sh')).toThrow(/is not a DNS label/);
+    expect(() => dhcpcdConf({ ...SETUP, hostname: 'x\nscript /bin/sh' })).toThrow(/is not a DNS label/);
   });
 
   it('reads a BOUND event as dhcpcd writes it (prefix length from new_subnet_cidr, routes as pairs)', () => {
@@ -222,7 +236,8 @@ describe('dhcpcd', () => {
   it.each([
     ['BOUND', 'bound'], ['REBOOT', 'bound'], ['RENEW', 'renew'], ['REBIND', 'renew'], ['EXPIRE', 'deconfig'], ['NAK', 'deconfig'], ['FAIL', 'leasefail'], ['TIMEOUT', 'leasefail'],
     ['PREINIT', null], ['CARRIER', null], ['NOCARRIER', null], ['STOP', null], ['STOPPED', null], ['RELEASE', null], ['DEPARTED', null], ['RECONFIGURE', null],
-    ['BOUND6', undefined], ['ROUTERADVERT', undefined], ['hasOwnProperty', undefined],
+    ['BOUND6', 'bound6'], ['REBOOT6', 'bound6'], ['RENEW6', 'renew6'], ['REBIND6', 'renew6'], ['EXPIRE6', 'expire6'], ['INFORM6', 'inform6'], ['ROUTERADVERT', 'ra'],
+    ['RELEASE6', null], ['STOP6', null], ['hasOwnProperty', undefined],
   ])('reason %s → %s', (reason, event) => {
     const parsed = parse(dhcpcd, ...OURS, `reason=${reason}`);
     expect(parsed === null || parsed === undefined ? parsed : parsed.event).toBe(event);
@@ -233,6 +248,66 @@ describe('dhcpcd', () => {
     expect(dhcpcd.exchangeSeen(log)).toStrictEqual({ discovers: 1, requests: 1 });
     expect(dhcpcd.releaseSent(log)).toBe(false);
     expect(dhcpcd.releaseSent(`${log}received SIGALRM, releasing\neth0: releasing lease of 10.99.1.120\n`)).toBe(true);
+ 
+    // DHCPv6: released at once on SIGALRM when bound, with no line of its own.
+    const v6 = 'eth0: REPLY6 received from fe80::1\n';
+    expect(dhcpcd.releaseSent(v6, { ipv4: false, ipv6: true })).toBe(false);
+    expect(dhcpcd.releaseSent(`${v6}received SIGALRM, releasing\n`, { ipv4: false, ipv6: true })).toBe(true);
+    expect(dhcpcd.releaseSent(`${log}${v6}received SIGALRM, releasing\n`, { ipv4: true, ipv6: true })).toBe(false); // the IPv4 release is not in it
+  });
+});
+
+describe('the client id and DUID (client-id.ts)', () => {
+  it('udhcpc sends the client id as option 61 in hex, or none at all (-C)', () => {
+    const argv = udhcpc.command({ ...SETUP, identity: IDENTITY }).argv;
+    expect(argv.slice(argv.indexOf('-x', 6), argv.indexOf('-x', 6) + 2)).toEqual(['-x', '0x3d:ff010203040004aabb']);
+    expect(argv).not.toContain('-C');
+    expect(udhcpc.command(SETUP).argv).toContain('-C');
+  });
+
+  it('dhclient sends it from its config file', () => {
+    expect(dhclient.command({ ...SETUP, identity: IDENTITY }).files['dhclient.conf']).toContain('\nsend dhcp-client-identifier ff:01:02:03:04:00:04:aa:bb;\n');
+    expect(dhclientConf('web-1')).not.toContain('dhcp-client-identifier');
+  });
+
+  it('dhcpcd sends it, reads the DUID from its database directory and takes the IAID in the interface block', () => {
+    const command = dhcpcd.command({ ...SETUP, identity: IDENTITY, dhcpv6: 'ra' });
+    expect(command.files['db/duid']).toBe('00:04:aa:bb\n');
+    const lines = command.files['dhcpcd.conf']!.split('\n');
+    expect(lines).toContain('clientid ff:01:02:03:04:00:04:aa:bb');
+    expect(lines.slice(lines.indexOf('interface eth0'))).toEqual(['interface eth0', 'iaid 16909060', '']);
+    expect(dhcpcdConf(SETUP).split('\n')).toContain('clientid'); // none of ipper's: the MAC
+  });
+});
+
+describe('dhcpcd with DHCPv6', () => {
+  it('auto (ra): both families, it reads the advertisements, and its write to accept_ra lands in a file of its own', () => {
+    const command = dhcpcd.command({ ...SETUP, dhcpv6: 'ra' });
+    expect(command.argv).not.toContain('-4');
+    expect(command.argv.slice(0, command.argv.indexOf('--'))).toEqual([SETUP.helper, '--bind', `${SETUP.dir}/run`, '/run/dhcpcd', '--bind', `${SETUP.dir}/db`, '/var/lib/dhcpcd', '--bind', `${SETUP.dir}/accept_ra`, '/proc/sys/net/ipv6/conf/eth0/accept_ra']);
+    expect(command.files['accept_ra']).toBe('1\n');
+    const lines = command.files['dhcpcd.conf']!.split('\n');
+    expect(lines).not.toContain('ipv4only');
+    expect(lines).not.toContain('ia_na');
+    expect(lines).toContain('fqdn both');
+  });
+
+  it('dhcpv6 (always) asks for an address whatever the advertisements say; v6-only runs -6', () => {
+    const command = dhcpcd.command({ ...SETUP, dhcpv4: false, dhcpv6: 'always' });
+    expect(command.argv).toContain('-6');
+    const lines = command.files['dhcpcd.conf']!.split('\n');
+    expect(lines).toContain('ipv6only');
+    expect(lines.slice(lines.indexOf('interface eth0'))).toEqual(['interface eth0', 'ia_na', '']);
+  });
+
+  it('reads a BOUND6 and a ROUTERADVERT as dhcpcd writes them', () => {
+    expect(parse(dhcpcd, ...OURS, 'reason=BOUND6', 'protocol=dhcp6', 'new_dhcp6_ia_na1_ia_addr1=fd97:77::140', 'new_dhcp6_ia_na1_ia_addr1_pltime=120', 'new_dhcp6_ia_na1_ia_addr1_vltime=130',
+      'new_dhcp6_name_servers=fd97:77::1', 'new_dhcp6_fqdn=ctr1.x.test', 'new_dhcp6_domain_search=x.test')).toStrictEqual({
+      event: 'bound6',
+      fields: NO_FIELDS,
+      v6: { addresses: [{ address: 'fd97:77::140', preferred: '120', valid: '130' }], dns: 'fd97:77::1', search: 'x.test', fqdn: 'ctr1.x.test', raFlags: undefined },
+    });
+    expect(parse(dhcpcd, ...OURS, 'reason=ROUTERADVERT', 'protocol=ra', 'nd1_flags=MO')?.v6?.raFlags).toBe('MO');
   });
 });
 

@@ -24,6 +24,12 @@ describe('resolvContent / resolvConfText', () => {
     expect(resolvConfText(content)!.split('\n')).toHaveLength(6);
   });
 
+  it('adds DHCPv6\'s name servers after the IPv4 lease\'s (valid global ones, 3 in all), and takes its search list when the IPv4 lease has none', () => {
+    expect(resolvContent({ dns: ['10.0.0.1', '10.0.0.2'], search: ['v4.test'] }, { dns: ['fd00::1', 'fe80::1', 'ff02::1', 'fd00::2', 'fd00::1\nnameserver 6.6.6.6'], search: ['v6.test'] }))
+      .toEqual({ nameservers: ['10.0.0.1', '10.0.0.2', 'fd00::1'], search: ['v4.test'] });
+    expect(resolvContent(null, { dns: ['fd00::1'], search: ['v6.test', 'bad name'] })).toEqual({ nameservers: ['fd00::1'], search: ['v6.test'] });
+  });
+
   it('says nothing without a valid server', () => {
     expect(resolvConfText(resolvContent({ dns: ['0.0.0.0'], search: ['a.test'] }))).toBeUndefined();
   });

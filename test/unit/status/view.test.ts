@@ -39,6 +39,7 @@ describe('toStatusJson', () => {
       shortId: 'b'.repeat(12),
       name: null,
       addresses: ['10.0.2.101/24'],
+      interface: 'eth0',
       mac: '02:0a:00:02:aa:bb',
       bridge: 'br0',
       hostVeth: 'ipr0123456789ab',
@@ -60,13 +61,30 @@ describe('toStatusJson', () => {
   });
 });
 
+describe('a container with two interfaces', () => {
+  it('has one row per interface, its first first, each naming its interface', () => {
+    const id = 'c'.repeat(64);
+    const records = [
+      record(id, { interface: 'eth1', extra: true, bridge: 'br1', mac: '02:0a:00:02:cc:01', lease: { ip: '10.0.3.7', prefixLen: 24, dns: [], leaseSeconds: 3600, boundAt: '2026-01-01T00:30:00.000Z' } }),
+      record(id),
+    ];
+    const json = toStatusJson(facts({ records }));
+    expect(json.containers.map((row) => [row.id, row.interface, row.bridge, row.addresses])).toEqual([
+      [id, 'eth0', 'br0', ['10.0.2.101/24']],
+      [id, 'eth1', 'br1', ['10.0.3.7/24']],
+    ]);
+    const lines = formatStatus(json, NOW).trimEnd().split('\n');
+    expect(lines.slice(2, 4).map((line) => line.split(/\s{2,}/).slice(0, 2))).toEqual([['cccccccccccc', 'eth0'], ['cccccccccccc', 'eth1']]);
+  });
+});
+
 describe('formatStatus', () => {
   it('prints the supervisor, a header and one aligned line per container', () => {
     const text = formatStatus(toStatusJson(facts()), NOW);
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('supervisor: pid 42, ipper 0.1.0, up 1h02m, 2 container(s), 3 client restart(s)');
-    expect(lines[1]!.split(/\s{2,}/)).toEqual(['ID', 'NAME', 'ADDRESS', 'MAC', 'BRIDGE', 'CLIENT', 'STATE', 'EXPIRES', 'RENEWED']);
-    expect(lines[3]!.split(/\s{2,}/)).toEqual(['bbbbbbbbbbbb', '-', '10.0.2.101/24', '02:0a:00:02:aa:bb', 'br0', 'udhcpc/200', 'bound', 'in 59m00s', '1m00s ago']);
+    expect(lines[1]!.split(/\s{2,}/)).toEqual(['ID', 'IFACE', 'NAME', 'ADDRESS', 'MAC', 'BRIDGE', 'CLIENT', 'STATE', 'EXPIRES', 'RENEWED']);
+    expect(lines[3]!.split(/\s{2,}/)).toEqual(['bbbbbbbbbbbb', 'eth0', '-', '10.0.2.101/24', '02:0a:00:02:aa:bb', 'br0', 'udhcpc/200', 'bound', 'in 59m00s', '1m00s ago']);
     // Columns start at the same offset on every line.
     expect(lines[3]!.indexOf('bound')).toBe(lines[1]!.indexOf('STATE'));
     expect(lines[2]!.indexOf('attaching')).toBe(lines[1]!.indexOf('STATE'));

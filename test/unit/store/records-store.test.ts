@@ -2,7 +2,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  containerHasRecords, containerIdOfKey, containersDir, fileStem, listRecords, readRecord, recordExists, recordKey, recordKeysOf, recordPath, removeRecord, setAsideRecord, writeRecord, type ContainerRecord,
+  containerHasRecords, containersDir, fileStem, listRecords, readRecord, recordExists, recordKey, recordKeysOf, recordPath, removeOrphanTempFiles, removeRecord, setAsideRecord, writeRecord, type ContainerRecord,
 } from '../../../src/store/records.js';
 
 function record(id: string, fields: Partial<ContainerRecord> = {}): ContainerRecord {
@@ -68,6 +68,16 @@ describe('the records store', () => {
     expect(recordExists(stateDir, 'planted')).toBe(true);
   });
 
+  it('removes the temp files a killed writer left, and nothing else', () => {
+    writeRecord(stateDir, record('c1'));
+    writeRecord(stateDir, record('.hidden-id'));
+    writeFileSync(`${containersDir(stateDir)}/.0123456789ab.tmp`, '{"half');
+    writeFileSync(`${containersDir(stateDir)}/.abc.tmp`, 'not one of ours');
+    expect(removeOrphanTempFiles(stateDir)).toBe(1);
+    expect(readdirSync(containersDir(stateDir)).sort()).toEqual(['.abc.tmp', '.hidden-id.json', 'c1.json']);
+    expect(removeOrphanTempFiles(`${stateDir}/none`)).toBe(0);
+  });
+
   it('lists nothing when there is no containers directory yet', () => {
     expect(listRecords(stateDir)).toEqual({ records: [], unreadable: [] });
   });
@@ -89,8 +99,6 @@ describe('a container with more than one interface', () => {
   it('keys the first interface by the id and each extra one by "<id>@<interface>"', () => {
     expect(recordKey(record('c1'))).toBe('c1');
     expect(recordKey(eth1('c1'))).toBe('c1@eth1');
-    expect(containerIdOfKey('c1@eth1')).toBe('c1');
-    expect(containerIdOfKey('c1')).toBe('c1');
   });
 
   it('keeps each interface in its own file and finds them all by the container id, readable or not', () => {
