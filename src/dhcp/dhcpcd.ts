@@ -27,6 +27,8 @@ const REASONS: Readonly<Record<string, EventName | null>> = {
   TEST: null,
   INFORM: null,
   STATIC: null,
+  // Its configuration read again (SIGHUP, `dhcpcd -n`): the RENEW or NAK that follows says what happened.
+  RECONFIGURE: null,
   IPV4LL: null,
   // DHCPv6 (IA_NA or stateless) and router advertisements: only when ipper asked for DHCPv6.
   BOUND6: 'bound6',
@@ -146,7 +148,12 @@ export const dhcpcd: DhcpDriver = {
     return { event, fields: iscLeaseFields(env, env.get('new_classless_static_routes')), ...(DHCPV6_EVENTS.has(event) && { v6: dhcpcdV6Fields(env) }) };
   },
   privateDir: { name: 'run', mountpoint: DHCPCD_RUN_DIR },
-  renewSignal: 'SIGUSR1',
+  // SIGUSR1: "renewing", a unicast DHCPREQUEST at once. Known gap: dhcpcd 9.4.1 with privilege
+  // separation does not hear the server's broadcast NAK of that request (an address the server
+  // moved): it keeps asking for the old one. SIGHUP (a broadcast rebind) heard it when dhcpcd ran
+  // IPv4-only, but with DHCPv6 beside it no DHCPv4 request followed within 20 s (measured on the
+  // lab); to be settled. (`dhcpcd -n` needs the pid file in the client's own mount namespace.)
+  renew: { kind: 'signal', signal: 'SIGUSR1' },
   // dhcpcd 9: SIGALRM releases the lease and exits (SIGTERM exits without a release).
   release: { kind: 'signal', signal: 'SIGALRM' },
   // A bound DHCPv6 lease is released at once on SIGALRM, before dhcpcd exits, with no line of its own.

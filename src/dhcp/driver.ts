@@ -97,6 +97,15 @@ export interface ClientCommand {
  */
 export type ReleaseMethod = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'command'; argv: (setup: ClientSetup) => string[] };
 
+/**
+ * How a bound client is made to renew now (say, its bridge came back):
+ * - signal: it sends a DHCPREQUEST for its lease on this signal, and keeps running;
+ * - restart: it has no such signal; it exits on this one without a release, and the supervisor
+ *   starts it again at once with the same files: from its lease file it asks for the same address
+ *   straight away (INIT-REBOOT), and its bound event counts as a renewal.
+ */
+export type RenewMethod = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'restart'; stopSignal: NodeJS.Signals };
+
 /** What a client's log says about this attempt, for the lease timeout's reason. */
 export interface ExchangeSeen {
   /** DHCPDISCOVERs sent. */
@@ -127,8 +136,8 @@ export interface DhcpDriver {
    * rewrites it for its process title).
    */
   readonly privateDir?: { name: string; mountpoint: string };
-  /** Makes a bound client renew now (undefined: it cannot be asked; it renews on its own timers). */
-  readonly renewSignal: NodeJS.Signals | undefined;
+  /** Makes a bound client renew now. */
+  readonly renew: RenewMethod;
   readonly release: ReleaseMethod;
   /**
    * Whether the log (since the client started) shows a release sent for every lease it held

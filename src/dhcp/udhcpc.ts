@@ -52,7 +52,7 @@ export const udhcpc: DhcpDriver = {
     };
   },
   // A bound udhcpc unicasts a DHCPREQUEST to its server at once on SIGUSR1.
-  renewSignal: 'SIGUSR1',
+  renew: { kind: 'signal', signal: 'SIGUSR1' },
   release: { kind: 'signal', signal: 'SIGTERM' },
   // -R: "unicasting a release of 10.0.0.5 to 10.0.0.1".
   releaseSent: (log) => /release of/.test(log),

@@ -5,14 +5,14 @@
 import type { Logger } from '../log/logger.js';
 import { LinkMonitor, type LinkEvent } from '../net/link-monitor.js';
 import { attachPorts, listLinkStates } from '../net/links.js';
-import { signal, type ProcessIdentity } from '../sys/proc.js';
 import { emptyView, noteLinkEvent, planPass, type BridgeState, type WatchedPort } from './bridge-plan.js';
 
 export interface SupervisedPort extends WatchedPort {
-  /** The container's DHCP client, when one runs. */
-  client: ProcessIdentity | undefined;
-  /** The signal that makes that client renew now (its driver's); undefined: it renews on its own timers. */
-  renewSignal: NodeJS.Signals | undefined;
+  /**
+   * Asks the container's DHCP client to renew now, the way its driver can (a signal, or a
+   * restart); false: no client runs (one being restarted starts with a discover anyway).
+   */
+  renew: () => boolean;
 }
 
 export interface BridgeWatchOptions {
@@ -27,7 +27,8 @@ export interface BridgeWatchOptions {
 const SETTLE_MS = 250;
 /**
  * A second renew signal while udhcpc still waits for the answer to the first drops its address
- * ("impatient are we? fine, square 1"): a client is asked again only after this long.
+ * ("impatient are we? fine, square 1"), and a client renewed by a restart is a new process: a
+ * container's client is asked again only after this long.
  */
 const RENEW_HOLDOFF_MS = 10_000;
 
@@ -40,8 +41,8 @@ export class BridgeWatch {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
-  /** When each client (by pid) was last asked to renew. */
-  private readonly renewedAt = new Map<number, number>();
+  /** When each container's client was last asked to renew. */
+  private readonly renewedAt = new Map<string, number>();
 
   constructor(private readonly options: BridgeWatchOptions) {
     this.monitor = new LinkMonitor({
@@ -136,20 +137,18 @@ export class BridgeWatch {
 
   private renew(ports: readonly SupervisedPort[]): void {
     const now = Date.now();
-    for (const [pid, at] of this.renewedAt) if (now - at >= RENEW_HOLDOFF_MS) this.renewedAt.delete(pid);
+    for (const [id, at] of this.renewedAt) if (now - at >= RENEW_HOLDOFF_MS) this.renewedAt.delete(id);
     const asked: string[] = [];
     let wait: number | undefined;
     for (const port of ports) {
-      if (port.client === undefined) continue; // a client being restarted starts with a discover anyway
-      if (port.renewSignal === undefined) continue; // it cannot be asked: its own timers renew it
-      const at = this.renewedAt.get(port.client.pid);
+      const at = this.renewedAt.get(port.id);
       if (at !== undefined) {
         this.view.pendingRenew.add(port.bridge);
         wait = Math.min(wait ?? Infinity, at + RENEW_HOLDOFF_MS - now);
         continue;
       }
-      if (signal(port.client, port.renewSignal)) {
-        this.renewedAt.set(port.client.pid, now);
+      if (port.renew()) {
+        this.renewedAt.set(port.id, now);
         asked.push(port.id);
       }
     }

@@ -2,6 +2,7 @@
 // with a back-off when it exits while the container runs, and wait for its lease.
 import { readFileSync, statSync } from 'node:fs';
 import { isContainerAlive } from '../store/container-ref.js';
+import { signal } from '../sys/proc.js';
 import { clientLogPath, endClientLeftovers, newClientToken, startClient, stopClient, type ClientHandle } from './clients.js';
 import { clientTarget, persist, type SupervisorContext } from './context.js';
 import { advance, RESTART_MIN_MS, type Entry } from './entries.js';
@@ -50,10 +51,15 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
     return;
   }
   advance(entry, { type: 'client-exited' });
-  const delay = entry.restartDelayMs;
-  context.clientRestarts += 1;
-  entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
-  context.log.warn({ id: entry.key, delayMs: delay }, 'DHCP client exited; restarting');
+  const renewing = entry.renewByRestart === client;
+  entry.renewByRestart = undefined;
+  const delay = renewing ? 0 : entry.restartDelayMs;
+  if (renewing) context.log.info({ id: entry.key }, 'DHCP client restarted to renew');
+  else {
+    context.clientRestarts += 1;
+    entry.restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
+    context.log.warn({ id: entry.key, delayMs: delay }, 'DHCP client exited; restarting');
+  }
   entry.restartTimer = setTimeout(() => {
     entry.restartTimer = undefined;
     if (isTearingDown(entry.state)) return;
@@ -66,6 +72,16 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
       onClientExit(context, entry, undefined);
     });
   }, delay);
+}
+
+/** Makes the entry's client renew now, as its driver can (DhcpDriver.renew); false: no client runs. */
+export function renewClient(entry: Entry): boolean {
+  const { client, driver } = entry;
+  if (client === undefined || isTearingDown(entry.state)) return false;
+  if (driver.renew.kind === 'signal') return signal(client.identity, driver.renew.signal);
+  // It exits without a release, and onClientExit starts it again at once with the same files.
+  entry.renewByRestart = client;
+  return signal(client.identity, driver.renew.stopSignal);
 }
 
 /** The lease resets the back-off: the next exit restarts at once again. */
@@ -99,9 +115,11 @@ export function clientLogSince(context: SupervisorContext, entry: Entry): string
   }
 }
 
+/** Where a client's new output starts: 0 unless the log is a file now (whatever else is there may give way to a new file before the client opens it). */
 function fileSize(path: string): number {
   try {
-    return statSync(path).size;
+    const stat = statSync(path);
+    return stat.isFile() ? stat.size : 0;
   } catch {
     return 0;
   }

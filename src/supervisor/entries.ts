@@ -32,6 +32,8 @@ export interface Entry {
   restartDelayMs: number;
   /** The pending restart (state client-restarting). */
   restartTimer: NodeJS.Timeout | undefined;
+  /** The client stopped on purpose to renew (RenewMethod restart): its exit is no failure. */
+  renewByRestart: ClientHandle | undefined;
   /** Told how the lease wait ended: bound, or torn down. */
   leaseWaiters: Set<(outcome: LeaseWaitOutcome) => void>;
   /** Serializes this container's lease events. */
@@ -103,6 +105,7 @@ export class Entries {
       teardown: undefined,
       restartDelayMs: RESTART_MIN_MS,
       restartTimer: undefined,
+      renewByRestart: undefined,
       leaseWaiters: new Set(),
       events: Promise.resolve(),
       clientLogOffset: 0,

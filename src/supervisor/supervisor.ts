@@ -13,10 +13,11 @@ import type { Logger } from '../log/logger.js';
 import { instanceId } from '../net/names.js';
 import type { ContainerRecord } from '../store/records.js';
 import type { HelperFile } from '../sys/helper.js';
-import { isAlive, type ProcessIdentity } from '../sys/proc.js';
+import { isAlive } from '../sys/proc.js';
 import type { LeaseFacts } from '../status/lease-state.js';
 import { adopt } from './adoption.js';
 import { attach } from './attach.js';
+import { renewClient } from './client-keeper.js';
 import { BridgeCache, type SupervisorContext } from './context.js';
 import { detach, releaseAll, teardown } from './detach.js';
 import { DualStack } from './dual-stack.js';
@@ -78,10 +79,10 @@ export class Supervisor {
   }
 
   /** The ports of the containers that are attached and not being removed (for the bridge watch). */
-  ports(): { id: string; hostVeth: string; bridge: string; mac: string; client: ProcessIdentity | undefined; renewSignal: NodeJS.Signals | undefined }[] {
+  ports(): { id: string; hostVeth: string; bridge: string; mac: string; renew: () => boolean }[] {
     return this.context.entries.values()
       .filter((entry) => entry.record.phase === 'active' && !isTearingDown(entry.state))
-      .map(({ key, record, client, driver }) => ({ id: key, hostVeth: record.hostVeth, bridge: record.bridge, mac: record.mac, client: client?.identity, renewSignal: driver.renewSignal }));
+      .map((entry) => ({ id: entry.key, hostVeth: entry.record.hostVeth, bridge: entry.record.bridge, mac: entry.record.mac, renew: () => renewClient(entry) }));
   }
 
   /** Creates the container's network and waits for its lease; undoes every step on failure. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serverLeases } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState } from '../helpers/hook.js';
-import { IPPER, filesIn, linkNames, processesMatching } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, linkNames } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
 
 const WORKERS = 3;
@@ -63,7 +63,7 @@ it('links, records, clients and server leases match the live containers after ch
   const expected = [...live.keys()].map((id) => `${id}.json`).sort();
   await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 10_000 }).toEqual(expected);
   await expect.poll(() => linkNames(world.lab.hostNs).length, { timeout: 10_000 }).toBe(baselineLinks.length + live.size);
-  expect(processesMatching(world.helper)).toHaveLength(live.size);
+  expect(clientsOf(world.stateDir)).toHaveLength(live.size);
   const liveIps = [...live.keys()].map((id) => inspect(world, id).NetworkSettings['IPAddress']).sort();
   await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip).sort(), { timeout: 10_000 }).toEqual(liveIps);
   for (const [id, container] of live) {

@@ -100,7 +100,7 @@ describe.each(DHCP_CLIENTS)('%s', (client: DhcpClientName) => {
     expect(clientsOf(world.stateDir)).toEqual([clientPid]);
     // A renewal reaches the new supervisor.
     const renewedAt = recordOf('kept').lease?.renewedAt;
-    await expect.poll(() => recordOf('kept').lease?.renewedAt, { timeout: askToRenew(clientPid, client) }).not.toBe(renewedAt);
+    await expect.poll(() => recordOf('kept').lease?.renewedAt, { timeout: askToRenew(clientPid, client, { sameProcess: true }) }).not.toBe(renewedAt);
     container.stop();
     expect(poststop('kept')).toMatchObject({ status: 0, stderr: '' });
     expect(serverLog()).toContain(`DHCPRELEASE(lan0) ${before['IPAddress']} `);

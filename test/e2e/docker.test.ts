@@ -5,7 +5,7 @@ import { inNs, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { Docker } from '../helpers/docker.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, linkNames, namespaceView } from '../helpers/host.js';
 import { fetchFrom, inspect } from '../helpers/network.js';
 
 let world: TestWorld;
@@ -21,7 +21,7 @@ function expectClean(ips: string[]): void {
   expect(serverLeases(world.lab).filter((lease) => ips.includes(lease.ip))).toEqual([]);
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-  expect(processesMatching(world.helper)).toEqual([]);
+  expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
 }
 
 beforeAll(async () => {

@@ -4,7 +4,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, restoreBridge } from '../lab/lab.js';
-import { createWorld, type TestWorld } from '../helpers/env.js';
+import { driverFor } from '../../src/dhcp/drivers.js';
+import { toolPath } from '../../src/sys/tools.js';
+import { TEST_DHCP_CLIENT, createWorld, type TestWorld } from '../helpers/env.js';
 import { Docker } from '../helpers/docker.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { IPPER, isPidAlive } from '../helpers/host.js';
@@ -197,8 +199,9 @@ describe('ipper doctor on the host', () => {
   it('names a DHCP client that is not installed, with its Debian package', () => {
     const notExecutable = `${world.dir}/not-executable`;
     writeFileSync(notExecutable, '', { mode: 0o644 });
-    withPrivateMounts([['--bind', notExecutable, '/usr/sbin/udhcpc']], (inHolder) => {
-      expect(expectFailure(doctor([], inHolder), 'dhcp-client', /"udhcpc" is not installed/).fix).toBe('apt-get install udhcpc');
+    const driver = driverFor(TEST_DHCP_CLIENT); // the configured one
+    withPrivateMounts([['--bind', notExecutable, toolPath(driver.program)]], (inHolder) => {
+      expect(expectFailure(doctor([], inHolder), 'dhcp-client', new RegExp(`"${driver.name}" is not installed`)).fix).toBe(`apt-get install ${driver.debianPackage}`);
     });
   });
 

@@ -172,7 +172,7 @@ describe('a supervisor restart and a poststop without a supervisor', () => {
     expect(inspect(container.id).Interfaces.map((entry) => [entry.Interface, entry.IPAddress, entry.DHCP_PID])).toEqual(before.map((entry) => [entry.Interface, entry.IPAddress, entry.DHCP_PID]));
     const record = (): { lease: { renewedAt?: string } | null } => JSON.parse(readFileSync(`${world.stateDir}/containers/${container.id}@eth1.json`, 'utf8'));
     const renewedAt = record().lease?.renewedAt;
-    await expect.poll(() => record().lease?.renewedAt, { timeout: askToRenew(clients[1]!) }).not.toBe(renewedAt);
+    await expect.poll(() => record().lease?.renewedAt, { timeout: askToRenew(clients[1]!, undefined, { sameProcess: true }) }).not.toBe(renewedAt);
     runc.remove(container.id);
     await expect.poll(() => released(world.lab, before[0]!.IPAddress)).toBe(true);
     await expect.poll(() => released(lan2, before[1]!.IPAddress)).toBe(true);

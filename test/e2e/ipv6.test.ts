@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
-import { TEST_DHCP_CLIENT, createWorld, type TestWorld } from '../helpers/env.js';
+import { TEST_DHCP_CLIENT, askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { driverFor } from '../../src/dhcp/drivers.js';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, linkNames, namespaceView } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 
 interface Ipv6View {
@@ -97,7 +97,7 @@ class Containers {
   expectClean(baselineLinks: string[]): void {
     expect(linkNames(this.world.lab.hostNs)).toEqual(baselineLinks);
     expect(filesIn(`${this.world.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(this.world.helper)).toEqual([]);
+    expect(clientsOf(this.world.stateDir, { all: true })).toEqual([]);
   }
 }
 
@@ -178,8 +178,8 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     it('writes resolv.conf again when a renewal brings another search list', async () => {
       stopServer(world.lab);
       startServer(world.lab, [`--dhcp-option=option:domain-search,renewed.test,${world.lab.domain}`]);
-      process.kill(Number(containers.inspect(container.id).NetworkSettings['DHCP_PID']), 'SIGUSR1'); // udhcpc: renew now
-      await expect.poll(() => readFileSync(`${containers.rootfs}/etc/resolv.conf`, 'utf8'), { timeout: 15_000 }).toContain(`search renewed.test ${world.lab.domain}\n`);
+      const wait = askToRenew(Number(containers.inspect(container.id).NetworkSettings['DHCP_PID']));
+      await expect.poll(() => readFileSync(`${containers.rootfs}/etc/resolv.conf`, 'utf8'), { timeout: wait + 5000 }).toContain(`search renewed.test ${world.lab.domain}\n`);
       expect(containers.inspect(container.id).NetworkSettings).toMatchObject({ ResolvConfNameservers: world.lab.serverAddress, ResolvConfSearch: `renewed.test ${world.lab.domain}` });
     });
 
@@ -207,7 +207,7 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     const ip6 = eui64Address(world.lab.ipv6Prefix, mac);
     expect(namespaceView(container.pid).addresses.filter((addr) => addr.ifname === 'eth0')).toEqual([]);
     expect(ipv6View(container.pid).addresses.filter((addr) => addr.scope === 'global').map((addr) => addr.local)).toEqual([ip6]);
-    expect(processesMatching(world.helper)).toEqual([]);
+    expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
     expect(serverLeases(world.lab)).toHaveLength(leasesBefore);
     expect(readFileSync(world.lab.serverLog, 'utf8')).not.toMatch(new RegExp(`DHCP[A-Z]+\\(lan0\\).* ${mac}`));
     expect(containers.inspect(container.id).NetworkSettings).toMatchObject({ IPAddress: '', DHCP_PID: '', GlobalIPv6Address: ip6, IPv6Gateway: serverLinkLocal(world) });
@@ -221,9 +221,9 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     return (async () => {
       await world.stopSupervisor();
       const v4 = containers.start({ 'ipper.ipv6': 'off' }); // the next hook starts a supervisor, which adopts
-      const clients = processesMatching(world.helper);
+      const clients = clientsOf(world.stateDir);
       expect(clients).toHaveLength(1);
-      expect(Number(containers.inspect(v4.id).NetworkSettings['DHCP_PID'])).toBe(clients[0]!.pid);
+      expect(Number(containers.inspect(v4.id).NetworkSettings['DHCP_PID'])).toBe(clients[0]);
       expect(containers.inspect(v6only.id).NetworkSettings).toMatchObject({ DHCP_PID: '', IPAddress: '', GlobalIPv6Address: expect.stringMatching(/^fd97:/) });
       containers.runc.remove(v6only.id);
       containers.runc.remove(v4.id);

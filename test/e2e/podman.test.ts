@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, linkNames, namespaceView } from '../helpers/host.js';
 import { inspect, fetchFrom } from '../helpers/network.js';
 import { Podman } from '../helpers/podman.js';
 
@@ -93,7 +93,7 @@ describe('podman run --network none --annotation ipper.bridge=br0', () => {
     await expect.poll(() => serverLeases(world.lab).filter((lease) => ips.includes(lease.ip)), { timeout: 10_000 }).toEqual([]);
     expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
     expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(world.helper)).toEqual([]);
+    expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
     expect(ips.map(releases)).toEqual(before.map((count) => count + 1));
   });
 });

@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, type TestWorld } from '../helpers/env.js';
+import { TEST_DHCP_CLIENT, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
-import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, isPidAlive, linkNames, namespaceView } from '../helpers/host.js';
 
 let world: TestWorld;
 let baselineLinks: string[];
@@ -86,9 +86,9 @@ describe('ipper status', () => {
       const eth0 = view.addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => `${addr.local}/${addr.prefixlen}`);
       expect(row.addresses).toEqual(eth0);
       expect(row.mac).toBe(view.macs['eth0']);
-      expect(row).toMatchObject({ shortId: row.id.slice(0, 12), name: null, bridge: world.lab.bridge, state: 'bound', client: { name: 'udhcpc', alive: true } });
-      // The pid is the DHCP client serving this container (its command line names the interface it runs on).
-      expect(processesMatching(world.helper).map((proc) => proc.pid)).toContain(row.client.pid);
+      expect(row).toMatchObject({ shortId: row.id.slice(0, 12), name: null, bridge: world.lab.bridge, state: 'bound', client: { name: TEST_DHCP_CLIENT, alive: true } });
+      // The pid is a DHCP client of this state dir (found by its environment or its own run directory: dhcpcd rewrites its command line).
+      expect(clientsOf(world.stateDir)).toContain(row.client.pid);
       expect(Date.parse(row.expiresAt!) - Date.parse(row.boundAt!)).toBe(row.leaseSeconds! * 1000);
     }
 
@@ -121,7 +121,7 @@ describe('ipper status', () => {
     expect(after.supervisor).toMatchObject({ running: false, pid: null });
     expect(after.supervisor.reason).toContain('no ipper supervisor runs');
     expect(after.containers.map((row) => row.state)).toEqual(['bound', 'failed', 'bound']);
-    expect(after.containers[1]!.client).toEqual({ name: 'udhcpc', pid: victim.client.pid, alive: false });
+    expect(after.containers[1]!.client).toEqual({ name: TEST_DHCP_CLIENT, pid: victim.client.pid, alive: false });
     const table = ipper(['status']).stdout;
     expect(table.split('\n')[0]).toMatch(/^supervisor: not running/);
     expect(table.split('\n').find((line) => line.startsWith(victim.shortId))).toMatch(/\bfailed\b/);
@@ -135,7 +135,7 @@ describe('ipper status', () => {
     expect(status().containers).toEqual([]);
     expect(filesIn(`${world.stateDir}/containers`).filter((name) => name.endsWith('.json'))).toEqual([]);
     await expect.poll(() => linkNames(world.lab.hostNs)).toEqual(baselineLinks);
-    expect(processesMatching(world.helper).filter((proc) => !proc.cmdline.includes('supervisor'))).toEqual([]);
+    expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
   });
 
   it('refuses an unknown argument with one line and exit 64', () => {

@@ -359,6 +359,7 @@ describe('a failure inside adoption or a GC round', () => {
     expect(create('adopt-broken', broken.pid).status).toBe(0);
     await world.stopSupervisor();
     // The broken one's client died meanwhile, and its log cannot be opened: restarting it fails.
+    const renewedBefore = recordOf('adopt-broken').lease?.renewedAt;
     process.kill(recordOf('adopt-broken').client!.pid, 'SIGKILL');
     const log = `${world.stateDir}/clients/adopt-broken.log`;
     rmSync(log, { force: true });
@@ -373,8 +374,9 @@ describe('a failure inside adoption or a GC round', () => {
     } finally {
       rmSync(log, { recursive: true, force: true });
     }
-    // Once the log can be opened again the client comes back by itself (its restart backs off).
-    await expect.poll(() => recordOf('adopt-broken').lease?.ip !== undefined && isPidAlive(recordOf('adopt-broken').client?.pid ?? 0), { timeout: 20_000 }).toBe(true);
+    // Once the log can be opened again the client comes back by itself (its restart backs off) and
+    // binds its address again (the lease in the record is still the dead client's until then).
+    await expect.poll(() => isPidAlive(recordOf('adopt-broken').client?.pid ?? 0) && recordOf('adopt-broken').lease?.renewedAt !== renewedBefore, { timeout: 20_000 }).toBe(true);
     for (const [id, container] of [['adopt-ok', healthy], ['adopt-broken', broken]] as const) {
       container.stop();
       expect(poststop(id).status).toBe(0);

@@ -26,13 +26,16 @@ export interface TestWorld {
 export const TEST_DHCP_CLIENT = (process.env['IPPER_TEST_DHCP_CLIENT'] ?? 'udhcpc') as DhcpClientName;
 
 /**
- * Makes a client renew now, where its driver can ask it to (udhcpc, dhcpcd); returns how long to
- * wait for the renewal: dhclient renews only on its own timer, at half the lab's 2-minute lease.
+ * Makes a client renew now, the way its driver is asked to (DhcpDriver.renew); returns how long to
+ * wait for the renewal. A client renewed by a restart (dhclient) ends on the signal and its
+ * supervisor starts it again: the renewal comes from a new process. With `sameProcess` (a test
+ * about this process's own events) such a client is not asked: it renews on its own timer, at
+ * half the lab's 2-minute lease.
  */
-export function askToRenew(pid: number, client: DhcpClientName = TEST_DHCP_CLIENT): number {
-  const signal = driverFor(client).renewSignal;
-  if (signal === undefined) return 90_000;
-  process.kill(pid, signal);
+export function askToRenew(pid: number, client: DhcpClientName = TEST_DHCP_CLIENT, options: { sameProcess?: boolean } = {}): number {
+  const { renew } = driverFor(client);
+  if (renew.kind === 'restart' && options.sameProcess === true) return 90_000;
+  process.kill(pid, renew.kind === 'signal' ? renew.signal : renew.stopSignal);
   return 10_000;
 }
 

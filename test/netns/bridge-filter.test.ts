@@ -100,6 +100,7 @@ describe.each([
     const spoofer = await attached('spoofer');
     const forged = '02:de:ad:be:ef:01';
     inContainer(spoofer, ['/usr/sbin/ip', 'link', 'set', 'eth0', 'address', forged]);
+    // The container's own DHCP client, not ipper's: udhcpc whatever the test client is.
     const result = inContainer(spoofer, ['/usr/sbin/udhcpc', '-q', '-n', '-f', '-i', 'eth0', '-s', '/bin/true', '-t', '2', '-T', '1']);
     expect(result.status === 0).toBe(!filter);
     expect(serverLeases(world.lab).some((lease) => lease.mac === forged)).toBe(!filter);

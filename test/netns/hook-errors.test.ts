@@ -5,7 +5,7 @@ import { inNs } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { spawnSync } from 'node:child_process';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, linkNames, namespaceView } from '../helpers/host.js';
 
 let world: TestWorld;
 let baselineLinks: string[];
@@ -30,7 +30,7 @@ function expectOneLineError(result: { status: number | null; stderr: string }, p
 function expectNothingLeft(): void {
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
-  expect(processesMatching(world.helper)).toEqual([]);
+  expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
 }
 
 beforeAll(() => {

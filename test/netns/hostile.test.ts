@@ -203,6 +203,7 @@ describe("the supervisor's socket", () => {
     return JSON.parse(result.stdout) as { ok: boolean; code?: string };
   }
 
+  /** A hand-made attach request; every use is refused before a client starts, so naming udhcpc changes nothing. */
   function attachRequest(id: string, pid: number): string {
     const startTime = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
     return JSON.stringify({ op: 'attach', id, pid, pidStartTime: startTime, netnsInode: statSync(`/proc/${pid}/ns/net`).ino, bridge: world.lab.bridge, interface: 'eth0', hostname: id, dhcpClient: 'udhcpc', leaseTimeoutMs: 3000, onLeaseTimeout: 'fail' });

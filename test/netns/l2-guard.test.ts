@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
 import { arpRequest, dhcpRequest, dhcpv6Advertise, ETHERTYPE, linkLocal, marker, redirect, routerAdvertisement, vlanTagged } from '../lab/frames.js';
-import { createWorld, type TestWorld } from '../helpers/env.js';
+import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { namespaceView, ROOT } from '../helpers/host.js';
 import { instanceId } from '../../src/net/names.js';
@@ -224,8 +224,7 @@ describe('bridgeFilter on: what a container may say still passes', () => {
       expect(peerCounts().seen).toBe(1);
       expect(inContainer(port, ['/bin/busybox', 'ping', '-c', '1', '-W', '5', world.lab.peerAddress]).status).toBe(0);
       const record = (): { client: { pid: number }; lease: { ip: string; renewedAt?: string } } => JSON.parse(readFileSync(`${world.stateDir}/containers/legit.json`, 'utf8'));
-      process.kill(record().client.pid, 'SIGUSR1'); // udhcpc renews now
-      await expect.poll(() => record().lease.renewedAt, { timeout: 10_000 }).toBeDefined();
+      await expect.poll(() => record().lease.renewedAt, { timeout: askToRenew(record().client.pid) }).toBeDefined();
       expect(record().lease.ip).toBe(port.ip);
     } finally {
       detach(port);
@@ -245,8 +244,8 @@ describe('bridgeFilter on: an address change at renewal', () => {
     stopServer(world.lab);
     startServer(world.lab, [`--dhcp-host=${port.mac},${moved}`]);
     try {
-      process.kill(record().client.pid, 'SIGUSR1');
-      await expect.poll(() => record().lease?.ip, { timeout: 20_000 }).toBe(moved);
+      const wait = askToRenew(record().client.pid);
+      await expect.poll(() => record().lease?.ip, { timeout: wait + 10_000 }).toBe(moved);
       await expect.poll(addrs, { timeout: 5000 }).toContain(`"${moved}"`);
       expect(addrs()).not.toContain(`"${port.ip}"`);
       watchPeer(`arp saddr ip ${port.ip}`);

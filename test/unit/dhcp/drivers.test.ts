@@ -85,7 +85,7 @@ describe('udhcpc', () => {
       files: {},
       dirs: [],
     });
-    expect(udhcpc.renewSignal).toBe('SIGUSR1');
+    expect(udhcpc.renew).toStrictEqual({ kind: 'signal', signal: 'SIGUSR1' });
     expect(udhcpc.release).toStrictEqual({ kind: 'signal', signal: 'SIGTERM' });
   });
 
@@ -146,7 +146,8 @@ describe('dhclient', () => {
     expect(argv).toContain(`${SETUP.dir}/dhclient.leases`);
     expect(argv).toContain(SETUP.helper);
     expect(argv.at(-1)).toBe('eth0');
-    expect(dhclient.renewSignal).toBeUndefined();
+    // No signal renews it: restarted with the same lease file, it asks for the same address at once.
+    expect(dhclient.renew).toStrictEqual({ kind: 'restart', stopSignal: 'SIGTERM' });
   });
 
   it('asks for the address the identity held last, but never in its release (dnsmasq ignores a DHCPRELEASE carrying option 50)', () => {
@@ -215,7 +216,7 @@ describe('dhcpcd', () => {
       dirs: ['run', 'db'],
     });
     expect(dhcpcd.release).toStrictEqual({ kind: 'signal', signal: 'SIGALRM' });
-    expect(dhcpcd.renewSignal).toBe('SIGUSR1');
+    expect(dhcpcd.renew).toStrictEqual({ kind: 'signal', signal: 'SIGUSR1' });
   });
 
   it('sends the hostname and its MAC as client id, configures nothing itself, and skips what makes it slow', () => {
@@ -234,7 +235,7 @@ describe('dhcpcd', () => {
 
   it.each([
     ['BOUND', 'bound'], ['REBOOT', 'bound'], ['RENEW', 'renew'], ['REBIND', 'renew'], ['EXPIRE', 'deconfig'], ['NAK', 'deconfig'], ['FAIL', 'leasefail'], ['TIMEOUT', 'leasefail'],
-    ['PREINIT', null], ['CARRIER', null], ['NOCARRIER', null], ['STOP', null], ['STOPPED', null], ['RELEASE', null], ['DEPARTED', null],
+    ['PREINIT', null], ['CARRIER', null], ['NOCARRIER', null], ['STOP', null], ['STOPPED', null], ['RELEASE', null], ['DEPARTED', null], ['RECONFIGURE', null],
     ['BOUND6', 'bound6'], ['REBOOT6', 'bound6'], ['RENEW6', 'renew6'], ['REBIND6', 'renew6'], ['EXPIRE6', 'expire6'], ['INFORM6', 'inform6'], ['ROUTERADVERT', 'ra'],
     ['RELEASE6', null], ['STOP6', null], ['hasOwnProperty', undefined],
   ])('reason %s → %s', (reason, event) => {
