@@ -1,5 +1,5 @@
 // The host's links as the doctor needs them, from one `ip -j -d addr show`: pure parsing.
-import { IpperError } from '../errors.js';
+import { parseIpJson } from '../net/links.js';
 
 export interface HostLink {
   name: string;
@@ -18,13 +18,7 @@ interface IpAddrJson {
 }
 
 export function parseHostLinks(json: string): HostLink[] {
-  let links: IpAddrJson[];
-  try {
-    links = JSON.parse(json) as IpAddrJson[];
-  } catch {
-    throw new IpperError('COMMAND_FAILED', 'cannot read the host links (ip printed no JSON)');
-  }
-  return links.flatMap((link) =>
+  return parseIpJson<IpAddrJson>(json, 'the host links').flatMap((link) =>
     link.ifname === undefined
       ? []
       : [

@@ -24,15 +24,18 @@ interface IpLinkJson {
   addr_info?: { family?: string; local?: string }[];
 }
 
+/** The array `ip -j` prints; `what` names it in the error when it printed something else. Pure. */
+export function parseIpJson<T>(json: string, what: string): T[] {
+  try {
+    return JSON.parse(json) as T[];
+  } catch {
+    throw new IpperError('COMMAND_FAILED', `cannot read ${what} (ip printed no JSON)`);
+  }
+}
+
 /** Parses `ip -j -d addr show dev <bridge>`; pure. */
 export function parseBridgeInfo(name: string, json: string): BridgeInfo {
-  let links: IpLinkJson[];
-  try {
-    links = JSON.parse(json) as IpLinkJson[];
-  } catch {
-    throw new IpperError('COMMAND_FAILED', `cannot read the state of bridge "${name}" (ip printed no JSON)`);
-  }
-  const link = links[0];
+  const link = parseIpJson<IpLinkJson>(json, `the state of bridge "${name}"`)[0];
   if (link === undefined) throw new IpperError('BRIDGE_NOT_FOUND', `bridge "${name}" does not exist`);
   if (link.linkinfo?.info_kind !== 'bridge') throw new IpperError('BRIDGE_NOT_FOUND', `"${name}" exists but is not a bridge`);
   return {
@@ -124,13 +127,7 @@ interface IpLinkDetailJson {
 
 /** Parses `ip -j -d link show`; pure. */
 export function parseLinkStates(json: string): LinkState[] {
-  let links: IpLinkDetailJson[];
-  try {
-    links = JSON.parse(json) as IpLinkDetailJson[];
-  } catch {
-    throw new IpperError('COMMAND_FAILED', 'cannot read the host links (ip printed no JSON)');
-  }
-  return links.flatMap((link) =>
+  return parseIpJson<IpLinkDetailJson>(json, 'the host links').flatMap((link) =>
     link.ifname === undefined
       ? []
       : [{ name: link.ifname, master: link.master, up: link.flags?.includes('UP') ?? false, isBridge: link.linkinfo?.info_kind === 'bridge' }],
