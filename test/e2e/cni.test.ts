@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, sh, startServer, stopServer } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, clientsOf, filesIn, holdersOf, isPidAlive, linkNames } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, holdersOf, isPidAlive, supervisorPidOf, linkNames } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
 
 let world: TestWorld;
@@ -79,12 +79,7 @@ function serverLog(): string {
 }
 
 function supervisorPid(): number | undefined {
-  try {
-    const pid = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8').trim());
-    return isPidAlive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  return supervisorPidOf(world.stateDir);
 }
 
 interface AddResult {

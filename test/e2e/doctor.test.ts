@@ -8,7 +8,7 @@ import { driverFor } from '../../src/dhcp/drivers.js';
 import { toolPath } from '../../src/sys/tools.js';
 import { TEST_DHCP_CLIENT, createWorld, type TestWorld } from '../helpers/env.js';
 import { Docker } from '../helpers/docker.js';
-import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
+import { FakeContainer, ociState, runHook, startFake } from '../helpers/hook.js';
 import { IPPER, isPidAlive } from '../helpers/host.js';
 
 let world: TestWorld;
@@ -97,14 +97,8 @@ function hostNs(argv: string[]): string {
   return inNs(world.lab.hostNs, argv);
 }
 
-async function start(id: string): Promise<FakeContainer> {
-  const container = new FakeContainer(world.lab);
-  fakes.push(container);
-  await container.ready();
-  const result = runHook(world.lab, world.configPath, 'createRuntime', ociState({ id, pid: container.pid }));
-  expect(result.stderr).toBe('');
-  expect(result.status).toBe(0);
-  return container;
+function start(id: string): Promise<FakeContainer> {
+  return startFake(world.lab, world.configPath, fakes, id);
 }
 
 function record(id: string): { hostVeth: string; client: { pid: number } } {

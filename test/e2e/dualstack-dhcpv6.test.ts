@@ -6,16 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, type Lab } from '../lab/lab.js';
-import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
-import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
-import type { ContainerRecord } from '../../src/store/records.js';
-
-interface Container {
-  id: string;
-  pid: number;
-  bundleDir: string;
-}
+import type { TestWorld } from '../helpers/env.js';
+import { IPPER, filesIn, namespaceView } from '../helpers/host.js';
+import { RuncContainers, peerPings, runcWorld, type Container } from '../helpers/runc-containers.js';
 
 /** The container's global IPv6 addresses on eth0 as the kernel has them (address/prefix). */
 function globalIpv6(pid: number): string[] {
@@ -25,10 +18,6 @@ function globalIpv6(pid: number): string[] {
 
 function ipv4Of(pid: number): string | undefined {
   return namespaceView(pid).addresses.find((addr) => addr.ifname === 'eth0')?.local;
-}
-
-function pings(lab: Lab, address: string): boolean {
-  return inNs(lab.peerNs, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', address], { allowFail: true }).includes('1 packets received');
 }
 
 /** The lab's DNS answer for a name and type, from the peer. */
@@ -41,69 +30,13 @@ function serverLeases6(lab: Lab): { expires: number; ip: string; hostname: strin
   return serverLeases(lab).filter((lease) => lease.ip.includes(':'));
 }
 
-class Containers {
-  readonly runc: Runc;
-
-  constructor(
-    readonly world: TestWorld,
-    readonly rootfs: string,
-  ) {
-    this.runc = new Runc(world.lab, `${world.dir}/runc`);
-  }
-
-  record(id: string): ContainerRecord {
-    return JSON.parse(readFileSync(`${this.world.stateDir}/containers/${id}.json`, 'utf8')) as ContainerRecord;
-  }
-
-  inspect(id: string): Record<string, unknown> {
-    return (JSON.parse(execFileSync(IPPER, ['inspect', id], { encoding: 'utf8', env: { IPPER_CONFIG: this.world.configPath } })) as { NetworkSettings: Record<string, unknown> }).NetworkSettings;
-  }
-
-  start(annotations: Record<string, string> = {}, id = randomBytes(16).toString('hex'), args = ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www']): Container {
-    const bundleDir = `${this.world.dir}/bundles/${id.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
-    writeBundle({ bundleDir, rootfs: this.rootfs, args, ipperPath: IPPER, ipperConfig: this.world.configPath, annotations });
-    this.runc.create(id, bundleDir);
-    this.runc.start(id);
-    const state = this.runc.state(id);
-    if (state === undefined) throw new Error(`runc has no container ${id}`);
-    return { id, pid: state.pid, bundleDir };
-  }
-
-  failToCreate(annotations: Record<string, string>): string {
-    const id = randomBytes(16).toString('hex');
-    const bundleDir = `${this.world.dir}/bundles/${id.slice(0, 12)}`;
-    writeBundle({ bundleDir, rootfs: this.rootfs, args: ['/bin/busybox', 'sleep', '60'], ipperPath: IPPER, ipperConfig: this.world.configPath, annotations });
-    try {
-      this.runc.create(id, bundleDir);
-    } catch (error) {
-      this.runc.remove(id);
-      return (error as Error).message;
-    }
-    this.runc.remove(id);
-    throw new Error('runc create succeeded');
-  }
-
-  removeAll(): void {
-    for (const id of this.runc.list()) this.runc.remove(id);
-  }
-
-  expectClean(baselineLinks: string[]): void {
-    expect(linkNames(this.world.lab.hostNs)).toEqual(baselineLinks);
-    expect(filesIn(`${this.world.stateDir}/containers`)).toEqual([]);
-    expect(processesMatching(this.world.helper)).toEqual([]);
-  }
-}
-
-function makeWorld(name: string, subnet: string, config: Record<string, unknown>, ra: 'slaac' | 'stateful' | 'ra-stateless' | undefined): { world: TestWorld; containers: Containers; baseline: string[] } {
-  const world = createWorld(name, subnet, { dhcpClient: 'dhcpcd', ipv6WaitMs: 5000, ...config }, { ra });
-  const rootfs = `${world.dir}/rootfs`;
-  ensureBusyboxRootfs(rootfs);
-  return { world, containers: new Containers(world, rootfs), baseline: linkNames(world.lab.hostNs) };
+function makeWorld(name: string, subnet: string, config: Record<string, unknown>, ra: 'slaac' | 'stateful' | 'ra-stateless' | undefined): { world: TestWorld; containers: RuncContainers; baseline: string[] } {
+  return runcWorld(name, subnet, { dhcpClient: 'dhcpcd', ipv6WaitMs: 5000, ...config }, { ra });
 }
 
 describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A and M flags), dhcpcd', () => {
   let world: TestWorld;
-  let containers: Containers;
+  let containers: RuncContainers;
   let baseline: string[];
 
   beforeAll(() => {
@@ -121,7 +54,7 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
     let ip6: string;
 
     it('gets an IPv4 lease, a SLAAC address and a DHCPv6 address, all there when the process starts', async () => {
-      container = containers.start({}, undefined, ['/bin/sh', '-c', 'ip -6 addr show dev eth0 scope global; exec httpd -f -p 80 -h /www']);
+      container = containers.start({}, ['/bin/sh', '-c', 'ip -6 addr show dev eth0 scope global; exec httpd -f -p 80 -h /www']);
       ip = ipv4Of(container.pid)!;
       expect(ip.startsWith(`${world.lab.subnet}.`)).toBe(true);
       const globals = globalIpv6(container.pid);
@@ -136,14 +69,14 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
     });
 
     it('inspect lists every global IPv6 address', () => {
-      const addresses = containers.inspect(container.id)['GlobalIPv6Addresses'] as string[];
+      const addresses = containers.inspect(container.id).NetworkSettings['GlobalIPv6Addresses'] as string[];
       expect(addresses).toEqual(expect.arrayContaining([`${ip6}/128`]));
       expect(addresses).toHaveLength(2);
     });
 
     it('answers another lab host on its IPv4 and its DHCPv6 address', async () => {
-      await expect.poll(() => pings(world.lab, ip), { timeout: 10_000 }).toBe(true);
-      await expect.poll(() => pings(world.lab, ip6), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => peerPings(world.lab, ip), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => peerPings(world.lab, ip6), { timeout: 10_000 }).toBe(true);
     });
 
     it('is registered in the lab\'s DNS by name: the A and the AAAA record of <hostname>.<domain> (options 81 and 39)', () => {
@@ -177,11 +110,11 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
 
   it('the same id, deleted and run again, comes back at the same IPv4 and DHCPv6 addresses (a new random MAC)', () => {
     const id = `again-${randomBytes(4).toString('hex')}`;
-    const first = containers.start({}, id);
+    const first = containers.start({}, undefined, id);
     const before = { mac: namespaceView(first.pid).macs['eth0'], ip: ipv4Of(first.pid), ip6: globalIpv6(first.pid).filter((address) => address.endsWith('/128')) };
     containers.runc.remove(id);
     expect(serverLeases(world.lab).map((lease) => lease.ip)).not.toContain(before.ip); // released: the server remembers nothing
-    const again = containers.start({}, id);
+    const again = containers.start({}, undefined, id);
     expect(namespaceView(again.pid).macs['eth0']).not.toBe(before.mac);
     expect({ ip: ipv4Of(again.pid), ip6: globalIpv6(again.pid).filter((address) => address.endsWith('/128')) }).toEqual({ ip: before.ip, ip6: before.ip6 });
     expect(before.ip6).toHaveLength(1);
@@ -196,13 +129,13 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
     expect(globals).toHaveLength(1);
     expect(globals[0]).toMatch(/\/128$/);
     const ip6 = globals[0]!.replace('/128', '');
-    expect(containers.inspect(container.id)).toMatchObject({ IPAddress: '', GlobalIPv6Address: ip6, GlobalIPv6PrefixLen: '128' });
+    expect(containers.inspect(container.id).NetworkSettings).toMatchObject({ IPAddress: '', GlobalIPv6Address: ip6, GlobalIPv6PrefixLen: '128' });
     // ipper status: its DHCPv6 lease, bound, under its own timers.
     const status = JSON.parse(execFileSync(IPPER, ['status', '--json'], { encoding: 'utf8', env: { IPPER_CONFIG: world.configPath } })) as { containers: { id: string; addresses: string[]; state: string; leaseSeconds: number }[] };
     expect(status.containers.find((row) => row.id === container.id)).toMatchObject({ addresses: [`${ip6}/128`], state: 'bound', leaseSeconds: 120 });
     // Its name server from DHCPv6, in its resolv.conf before its process started.
     expect(readFileSync(`${containers.rootfs}/etc/resolv.conf`, 'utf8')).toContain(`nameserver ${world.lab.serverAddress6}\n`);
-    await expect.poll(() => pings(world.lab, ip6), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => peerPings(world.lab, ip6), { timeout: 10_000 }).toBe(true);
     containers.runc.remove(container.id);
     expect(serverLeases6(world.lab).map((lease) => lease.ip)).not.toContain(ip6);
     containers.expectClean(baseline);
@@ -240,11 +173,11 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
 
     it('the same id, deleted and run again, comes back at the same IPv4 address (client id, option 61)', () => {
       const id = `${client}-${randomBytes(4).toString('hex')}`;
-      const first = containers.start({}, id);
+      const first = containers.start({}, undefined, id);
       const ip = ipv4Of(first.pid);
       containers.runc.remove(id);
       expect(serverLeases(world.lab).map((lease) => lease.ip)).not.toContain(ip); // released: the server forgot it
-      const again = containers.start({}, id);
+      const again = containers.start({}, undefined, id);
       expect(ipv4Of(again.pid)).toBe(ip);
       containers.runc.remove(id);
       containers.expectClean(baseline);
@@ -259,7 +192,7 @@ describe('a LAN with SLAAC and stateful DHCPv6 (router advertisements with the A
 
 describe('a LAN with stateful DHCPv6 only (the M flag, no SLAAC prefix), dhcpcd', () => {
   let world: TestWorld;
-  let containers: Containers;
+  let containers: RuncContainers;
   let baseline: string[];
 
   beforeAll(() => {
@@ -283,7 +216,7 @@ describe('a LAN with stateful DHCPv6 only (the M flag, no SLAAC prefix), dhcpcd'
 
 describe('a LAN with SLAAC and stateless DHCPv6 (the A and O flags), dhcpcd', () => {
   let world: TestWorld;
-  let containers: Containers;
+  let containers: RuncContainers;
   let baseline: string[];
 
   beforeAll(() => {
@@ -311,7 +244,7 @@ describe('a LAN with SLAAC and stateless DHCPv6 (the A and O flags), dhcpcd', ()
 
 describe('a LAN without router advertisements or DHCPv6, dhcpcd', () => {
   let world: TestWorld;
-  let containers: Containers;
+  let containers: RuncContainers;
   let baseline: string[];
 
   beforeAll(() => {
@@ -327,7 +260,7 @@ describe('a LAN without router advertisements or DHCPv6, dhcpcd', () => {
     const container = containers.start();
     expect(ipv4Of(container.pid)?.startsWith(`${world.lab.subnet}.`)).toBe(true);
     expect(globalIpv6(container.pid)).toEqual([]);
-    expect(containers.inspect(container.id)).toMatchObject({ GlobalIPv6Address: '' });
+    expect(containers.inspect(container.id).NetworkSettings).toMatchObject({ GlobalIPv6Address: '' });
     containers.runc.remove(container.id);
     containers.expectClean(baseline);
   });

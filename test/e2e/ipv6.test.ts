@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, startServer, stopServer } from '../lab/lab.js';
-import { TEST_DHCP_CLIENT, askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
+import { TEST_DHCP_CLIENT, askToRenew, type TestWorld } from '../helpers/env.js';
 import { driverFor } from '../../src/dhcp/drivers.js';
-import { IPPER, clientsOf, filesIn, linkNames, namespaceView } from '../helpers/host.js';
-import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
+import { clientsOf, filesIn, namespaceView } from '../helpers/host.js';
+import { RuncContainers, peerPings, runcWorld, type Container } from '../helpers/runc-containers.js';
 
 interface Ipv6View {
   addresses: { local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }[];
@@ -39,79 +39,13 @@ function serverLinkLocal(world: TestWorld): string {
   return links.flatMap((link) => link.addr_info).find((addr) => addr.scope === 'link')!.local;
 }
 
-function peerPings(world: TestWorld, address: string): boolean {
-  return inNs(world.lab.peerNs, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', address], { allowFail: true }).includes('1 packets received');
-}
-
-interface Container {
-  id: string;
-  pid: number;
-  bundleDir: string;
-}
-
-class Containers {
-  readonly runc: Runc;
-
-  constructor(
-    readonly world: TestWorld,
-    readonly rootfs: string,
-  ) {
-    this.runc = new Runc(world.lab, `${world.dir}/runc`);
-  }
-
-  inspect(id: string): { Container: string; NetworkSettings: Record<string, unknown> } {
-    return JSON.parse(execFileSync(IPPER, ['inspect', id], { encoding: 'utf8', env: { IPPER_CONFIG: this.world.configPath } }));
-  }
-
-  /** Runs a container; its stdout (what the process saw at its start) goes to <bundle>/runc-create.out. */
-  start(annotations: Record<string, string> = {}, args = ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', '/www'], id = randomBytes(16).toString('hex'), rootfs = this.rootfs): Container {
-    const bundleDir = `${this.world.dir}/bundles/${id.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
-    writeBundle({ bundleDir, rootfs, args, ipperPath: IPPER, ipperConfig: this.world.configPath, annotations });
-    this.runc.create(id, bundleDir);
-    this.runc.start(id);
-    const state = this.runc.state(id);
-    if (state === undefined) throw new Error(`runc has no container ${id}`);
-    return { id, pid: state.pid, bundleDir };
-  }
-
-  /** createRuntime alone, expected to fail: runc's message. */
-  failToCreate(annotations: Record<string, string>): string {
-    const id = randomBytes(16).toString('hex');
-    const bundleDir = `${this.world.dir}/bundles/${id.slice(0, 12)}`;
-    writeBundle({ bundleDir, rootfs: this.rootfs, args: ['/bin/busybox', 'sleep', '60'], ipperPath: IPPER, ipperConfig: this.world.configPath, annotations });
-    try {
-      this.runc.create(id, bundleDir);
-    } catch (error) {
-      this.runc.remove(id);
-      return (error as Error).message;
-    }
-    this.runc.remove(id);
-    throw new Error('runc create succeeded');
-  }
-
-  removeAll(): void {
-    for (const id of this.runc.list()) this.runc.remove(id);
-  }
-
-  /** Nothing of ipper's left: no container port on the bridge, no record, no DHCP client. */
-  expectClean(baselineLinks: string[]): void {
-    expect(linkNames(this.world.lab.hostNs)).toEqual(baselineLinks);
-    expect(filesIn(`${this.world.stateDir}/containers`)).toEqual([]);
-    expect(clientsOf(this.world.stateDir, { all: true })).toEqual([]);
-  }
-}
-
 describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
   let world: TestWorld;
-  let containers: Containers;
+  let containers: RuncContainers;
   let baseline: string[];
 
   beforeAll(() => {
-    world = createWorld('ipv6ra', '10.97.91', {}, { ra: 'ra-only' });
-    const rootfs = `${world.dir}/rootfs`;
-    ensureBusyboxRootfs(rootfs);
-    containers = new Containers(world, rootfs);
-    baseline = linkNames(world.lab.hostNs);
+    ({ world, containers, baseline } = runcWorld('ipv6ra', '10.97.91', {}, { ra: 'ra-only' }));
   });
 
   afterAll(async () => {
@@ -158,8 +92,8 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     });
 
     it('answers another lab host on both addresses', async () => {
-      await expect.poll(() => peerPings(world, ip), { timeout: 10_000 }).toBe(true);
-      await expect.poll(() => peerPings(world, ip6), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => peerPings(world.lab, ip), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => peerPings(world.lab, ip6), { timeout: 10_000 }).toBe(true);
       const page = (): string => inNs(world.lab.peerNs, ['/bin/busybox', 'wget', '-q', '-O', '-', `http://[${ip6}]/`], { allowFail: true, timeoutMs: 3000 });
       await expect.poll(page, { timeout: 10_000 }).toBe('hello from an ipper container\n');
     });
@@ -211,7 +145,7 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     expect(serverLeases(world.lab)).toHaveLength(leasesBefore);
     expect(readFileSync(world.lab.serverLog, 'utf8')).not.toMatch(new RegExp(`DHCP[A-Z]+\\(lan0\\).* ${mac}`));
     expect(containers.inspect(container.id).NetworkSettings).toMatchObject({ IPAddress: '', DHCP_PID: '', GlobalIPv6Address: ip6, IPv6Gateway: serverLinkLocal(world) });
-    await expect.poll(() => peerPings(world, ip6), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => peerPings(world.lab, ip6), { timeout: 10_000 }).toBe(true);
     containers.runc.remove(container.id);
     containers.expectClean(baseline);
   });
@@ -309,15 +243,11 @@ describe.each([
   ['stateful', 'the M flag alone (no SLAAC prefix)', false],
 ] as const)('router advertisements in dnsmasq mode %s (%s)', (mode, _flags, slaacAddress) => {
   let world: TestWorld;
-  let containers: Containers;
+  let containers: RuncContainers;
   let baseline: string[];
 
   beforeAll(() => {
-    world = createWorld(`ipv6${mode.slice(0, 4)}`, '10.97.94', { ipv6WaitMs: 3000 }, { ra: mode });
-    const rootfs = `${world.dir}/rootfs`;
-    ensureBusyboxRootfs(rootfs);
-    containers = new Containers(world, rootfs);
-    baseline = linkNames(world.lab.hostNs);
+    ({ world, containers, baseline } = runcWorld(`ipv6${mode.slice(0, 4)}`, '10.97.94', { ipv6WaitMs: 3000 }, { ra: mode }));
   });
 
   afterAll(async () => {
@@ -350,15 +280,11 @@ describe.each([
 
 describe('a LAN without router advertisements', () => {
   let world: TestWorld;
-  let containers: Containers;
+  let containers: RuncContainers;
   let baseline: string[];
 
   beforeAll(() => {
-    world = createWorld('ipv6none', '10.97.92', { ipv6WaitMs: 1000 });
-    const rootfs = `${world.dir}/rootfs`;
-    ensureBusyboxRootfs(rootfs);
-    containers = new Containers(world, rootfs);
-    baseline = linkNames(world.lab.hostNs);
+    ({ world, containers, baseline } = runcWorld('ipv6none', '10.97.92', { ipv6WaitMs: 1000 }));
   });
 
   afterAll(async () => {
@@ -399,15 +325,12 @@ describe('a LAN without router advertisements', () => {
 
 describe('resolv.conf in a hostile image', () => {
   let world: TestWorld;
-  let containers: Containers;
+  let containers: RuncContainers;
   const hostFiles = ['/etc/hostname', '/etc/shadow', '/etc/resolv.conf'];
   let before: Buffer[];
 
   beforeAll(() => {
-    world = createWorld('ipv6res', '10.97.93', { ipv6: 'off' });
-    const rootfs = `${world.dir}/rootfs`;
-    ensureBusyboxRootfs(rootfs);
-    containers = new Containers(world, rootfs);
+    ({ world, containers } = runcWorld('ipv6res', '10.97.93', { ipv6: 'off' }));
     before = hostFiles.map((path) => readFileSync(path));
   });
 

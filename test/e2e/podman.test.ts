@@ -17,11 +17,16 @@ function pidOf(id: string): number {
   return Number(podman.run(['inspect', '--format', '{{.State.Pid}}', id]));
 }
 
+/** A lab, a Podman of its own with the busybox image, and the host's links before any container. */
+function podmanWorld(...args: Parameters<typeof createWorld>): { world: TestWorld; podman: Podman; baselineLinks: string[] } {
+  const made = createWorld(...args);
+  const its = new Podman(made.lab, `${made.dir}/podman`, IPPER, made.configPath);
+  its.run(['import', busyboxImageTar(`${made.dir}/rootfs`, `${made.dir}/busybox.tar`), IMAGE]);
+  return { world: made, podman: its, baselineLinks: linkNames(made.lab.hostNs) };
+}
+
 beforeAll(() => {
-  world = createWorld('ippod', '10.97.65', { gcIntervalMs: 1000 });
-  baselineLinks = linkNames(world.lab.hostNs);
-  podman = new Podman(world.lab, `${world.dir}/podman`, IPPER, world.configPath);
-  podman.run(['import', busyboxImageTar(`${world.dir}/rootfs`, `${world.dir}/busybox.tar`), IMAGE]);
+  ({ world, podman, baselineLinks } = podmanWorld('ippod', '10.97.65', { gcIntervalMs: 1000 }));
 });
 
 afterAll(async () => {
@@ -105,10 +110,7 @@ describe('podman restart on a LAN with DHCPv6 (dhcpcd)', () => {
   let baseline6: string[];
 
   beforeAll(() => {
-    world6 = createWorld('ippod6', '10.97.94', { gcIntervalMs: 1000, dhcpClient: 'dhcpcd', ipv6WaitMs: 5000 }, { ra: 'stateful' });
-    baseline6 = linkNames(world6.lab.hostNs);
-    podman6 = new Podman(world6.lab, `${world6.dir}/podman`, IPPER, world6.configPath);
-    podman6.run(['import', busyboxImageTar(`${world6.dir}/rootfs`, `${world6.dir}/busybox.tar`), IMAGE]);
+    ({ world: world6, podman: podman6, baselineLinks: baseline6 } = podmanWorld('ippod6', '10.97.94', { gcIntervalMs: 1000, dhcpClient: 'dhcpcd', ipv6WaitMs: 5000 }, { ra: 'stateful' }));
   });
 
   afterAll(async () => {

@@ -1,11 +1,10 @@
 // `ipper status` against the real lab: its rows are the containers as they are in their
 // namespaces, the supervisor's numbers are the supervisor's, and a client that dies shows as failed.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DHCP_CLIENT, createWorld, type TestWorld } from '../helpers/env.js';
-import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
-import { IPPER, clientsOf, filesIn, isPidAlive, linkNames, namespaceView } from '../helpers/host.js';
+import { FakeContainer, runHook, startFake } from '../helpers/hook.js';
+import { IPPER, clientsOf, filesIn, isPidAlive, supervisorPidOf, linkNames, namespaceView } from '../helpers/host.js';
 
 let world: TestWorld;
 let baselineLinks: string[];
@@ -30,22 +29,11 @@ function status(): StatusDoc {
 }
 
 function supervisorPid(): number | undefined {
-  try {
-    const pid = Number(readFileSync(`${world.stateDir}/supervisor.pid`, 'utf8').trim());
-    return isPidAlive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  return supervisorPidOf(world.stateDir);
 }
 
-async function start(id: string): Promise<FakeContainer> {
-  const container = new FakeContainer(world.lab);
-  fakes.push(container);
-  await container.ready();
-  const result = runHook(world.lab, world.configPath, 'createRuntime', ociState({ id, pid: container.pid }));
-  expect(result.stderr).toBe('');
-  expect(result.status).toBe(0);
-  return container;
+function start(id: string): Promise<FakeContainer> {
+  return startFake(world.lab, world.configPath, fakes, id);
 }
 
 function poststop(id: string): void {

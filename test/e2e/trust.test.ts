@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases } from '../lab/lab.js';
 import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
-import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, clientsOf } from '../helpers/host.js';
+import { IPPER, filesIn, isPidAlive, supervisorPidOf, linkNames, namespaceView, clientsOf } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
 import { PROTOCOL_VERSION } from '../../src/supervisor/protocol.js';
 
@@ -77,12 +77,7 @@ function dryRun(configPath = world.configPath): Record<string, unknown>[] {
 }
 
 function supervisorPid(stateDir = world.stateDir): number | undefined {
-  try {
-    const pid = Number(readFileSync(`${stateDir}/supervisor.pid`, 'utf8').trim());
-    return isPidAlive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  return supervisorPidOf(stateDir);
 }
 
 beforeAll(() => {

@@ -1,5 +1,6 @@
 // Runs the built binary as a runtime would: in the lab host's namespace, state on stdin.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import type { Lab } from '../lab/lab.js';
 import { IPPER, isPidAlive } from './host.js';
 
@@ -56,3 +57,18 @@ export class FakeContainer {
     if (isPidAlive(this.pid)) this.child.kill('SIGKILL');
   }
 }
+
+/**
+ * A fake container given a network by the createRuntime hook, which must succeed silently; kept in
+ * `fakes` for the suite to stop.
+ */
+export async function startFake(lab: Lab, configPath: string, fakes: FakeContainer[], id: string): Promise<FakeContainer> {
+  const container = new FakeContainer(lab);
+  fakes.push(container);
+  await container.ready();
+  const result = runHook(lab, configPath, 'createRuntime', ociState({ id, pid: container.pid }));
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  return container;
+}
+

@@ -58,6 +58,16 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/** The pid in a state directory's supervisor.pid, if that process is alive. */
+export function supervisorPidOf(stateDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(`${stateDir}/supervisor.pid`, 'utf8').trim());
+    return isPidAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function filesIn(dir: string): string[] {
   try {
     return readdirSync(dir).sort();
