@@ -148,12 +148,13 @@ export const dhcpcd: DhcpDriver = {
     return { event, fields: iscLeaseFields(env, env.get('new_classless_static_routes')), ...(DHCPV6_EVENTS.has(event) && { v6: dhcpcdV6Fields(env) }) };
   },
   privateDir: { name: 'run', mountpoint: DHCPCD_RUN_DIR },
-  // SIGUSR1: "renewing", a unicast DHCPREQUEST at once. Known gap: dhcpcd 9.4.1 with privilege
-  // separation does not hear the server's broadcast NAK of that request (an address the server
-  // moved): it keeps asking for the old one. SIGHUP (a broadcast rebind) heard it when dhcpcd ran
-  // IPv4-only, but with DHCPv6 beside it no DHCPv4 request followed within 20 s (measured on the
-  // lab); to be settled. (`dhcpcd -n` needs the pid file in the client's own mount namespace.)
-  renew: { kind: 'signal', signal: 'SIGUSR1' },
+  // Restarted, not signalled: SIGUSR1 makes dhcpcd 9.4.1 send a unicast DHCPREQUEST from its
+  // bound address, and with privilege separation it does not hear the server's NAK of it (an
+  // address the server moved): it kept asking for the old one until the lease ran out. SIGTERM
+  // ends it without a release, and started again from its lease file it asks for the same
+  // address by broadcast (INIT-REBOOT), whose NAK it hears; SIGHUP (a broadcast rebind) sent no
+  // DHCPv4 request within 20 s while DHCPv6 ran in the same process (measured on the lab).
+  renew: { kind: 'restart', stopSignal: 'SIGTERM' },
   // dhcpcd 9: SIGALRM releases the lease and exits (SIGTERM exits without a release).
   release: { kind: 'signal', signal: 'SIGALRM' },
   // A bound DHCPv6 lease is released at once on SIGALRM, before dhcpcd exits, with no line of its own.

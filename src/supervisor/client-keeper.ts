@@ -51,7 +51,8 @@ export function onClientExit(context: SupervisorContext, entry: Entry, client: C
     return;
   }
   advance(entry, { type: 'client-exited' });
-  const renewing = entry.renewByRestart === client;
+  // Only the client asked to restart counts: a start that failed (client undefined) backs off like a crash.
+  const renewing = client !== undefined && entry.renewByRestart === client;
   entry.renewByRestart = undefined;
   const delay = renewing ? 0 : entry.restartDelayMs;
   if (renewing) context.log.info({ id: entry.key }, 'DHCP client restarted to renew');

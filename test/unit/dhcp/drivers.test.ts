@@ -216,7 +216,7 @@ describe('dhcpcd', () => {
       dirs: ['run', 'db'],
     });
     expect(dhcpcd.release).toStrictEqual({ kind: 'signal', signal: 'SIGALRM' });
-    expect(dhcpcd.renew).toStrictEqual({ kind: 'signal', signal: 'SIGUSR1' });
+    expect(dhcpcd.renew).toStrictEqual({ kind: 'restart', stopSignal: 'SIGTERM' });
   });
 
   it('sends the hostname and its MAC as client id, configures nothing itself, and skips what makes it slow', () => {
