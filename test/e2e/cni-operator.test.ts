@@ -161,14 +161,20 @@ describe("containerd on its defaults (the machine's service, /run/containerd/con
     await expectInstalledRelease(world.lab, ip, baselineLinks, gcIntervalMs + 10_000);
   });
 
-  it('ctr run --rm --cni: the DEL when the task ends releases the lease', async () => {
+  it('ctr run --rm --cni: the supervisor killed while the task runs; the DEL when the task ends starts a new one, which releases the lease', async () => {
     containerd!.track(once);
     cacheEntries.push(`lan-default-${once}-eth0`);
     const [file, ...args] = containerd!.ctrArgv(['run', '--rm', '--cni', '--rootfs', `${world.dir}/rootfs`, once, '/bin/busybox', 'sleep', '600']);
     const run = spawn(file!, args, { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
     const exited = new Promise<number | null>((resolve) => run.on('exit', resolve));
     await expect.poll(() => containerd!.containers().includes(once) && containerd!.taskPid(once) !== undefined, { timeout: 20_000 }).toBe(true);
-    const ip = await expectInstalledLease(world.lab, `default-${once}+eth0`, containerd!.taskPid(once)!);
+    const pid = containerd!.taskPid(once)!;
+    const ip = await expectInstalledLease(world.lab, `default-${once}+eth0`, pid);
+    const supervisor = installedSupervisorPid()!;
+    expect(supervisor).toBeDefined();
+    process.kill(supervisor, 'SIGKILL');
+    await expect.poll(() => isPidAlive(supervisor)).toBe(false);
+    expect(namespaceView(pid).addresses).toContainEqual({ ifname: 'eth0', local: ip, prefixlen: 24 });
     containerd!.ctr(['task', 'kill', '-s', 'SIGKILL', once]);
     expect(await exited).not.toBeNull();
     await expectInstalledRelease(world.lab, ip, baselineLinks);
