@@ -61,10 +61,15 @@ export function attachmentId(containerId: string, ifname: string): string {
   return `${containerId}+${ifname}`;
 }
 
-/** The DHCP hostname: the pod's name under Kubernetes, else the container id's first 12 characters as a DNS label. */
+/**
+ * The DHCP hostname: the pod's name under Kubernetes, else the container id as a DNS label: a
+ * generated hex id (Docker, Podman, CRI) cut to its first 12 characters as Docker shows it, a
+ * name someone chose (ctr's `<namespace>-<id>`, "default-web") whole, up to a label's 63.
+ */
 export function cniHostname(containerId: string, args: Record<string, string>): string {
   const pod = args['K8S_POD_NAME'];
   if (pod !== undefined && DNS_LABEL.test(pod)) return pod;
-  const label = containerId.slice(0, 12).replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+  const id = /^[0-9a-f]+$/i.test(containerId) ? containerId.slice(0, 12) : containerId;
+  const label = id.replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+/, '').slice(0, 63).replace(/-+$/, '');
   return label === '' ? 'container' : label;
 }

@@ -38,6 +38,10 @@ const PATHS = [
   '/var/lib/ipper',
   '/var/log/ipper.log',
   '/var/log/ipper.log.1',
+  // The CNI plugin's links (src/cli/install.ts CNI_PLUGIN_DIRS) and the README's conflist.
+  '/opt/cni/bin/ipper',
+  '/usr/lib/cni/ipper',
+  '/etc/cni/net.d/10-lan.conflist',
 ];
 
 export function exists(path: string): boolean {
@@ -138,6 +142,7 @@ export class InstalledMachine {
 /**
  * A container started through the installed ipper holds one lab address on eth0, leased by the
  * lab's server, with its record and one client of the installed supervisor. Returns the address.
+ * `id` names the record: the container id, or `<container id>+<ifname>` for a CNI attachment.
  */
 export async function expectInstalledLease(lab: Lab, id: string, pid: number): Promise<string> {
   const eth0 = (): string[] => namespaceView(pid).addresses.filter((addr) => addr.ifname === 'eth0').map((addr) => addr.local);
@@ -149,11 +154,15 @@ export async function expectInstalledLease(lab: Lab, id: string, pid: number): P
   return ip;
 }
 
-/** Its removal released the lease on the server (DHCPRELEASE in its log) and left no veth, record or client. */
-export async function expectInstalledRelease(lab: Lab, ip: string, baselineLinks: readonly string[]): Promise<void> {
+/**
+ * Its removal released the lease on the server (DHCPRELEASE in its log) and left no veth, record or
+ * client. `timeoutMs`: how long the release may take (a CNI DEL may come from a process that
+ * outlives the runtime's command; garbage collection comes within gcIntervalMs).
+ */
+export async function expectInstalledRelease(lab: Lab, ip: string, baselineLinks: readonly string[], timeoutMs = 10_000): Promise<void> {
+  await expect.poll(() => filesIn(`${INSTALLED.stateDir}/containers`), { timeout: timeoutMs }).toEqual([]);
   await expect.poll(() => serverLeases(lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
   expect(inNs(lab.dhcpNs, ['/bin/cat', lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
   expect(linkNames(lab.hostNs)).toEqual(baselineLinks);
-  expect(filesIn(`${INSTALLED.stateDir}/containers`)).toEqual([]);
   expect(installedClients()).toEqual([]);
 }

@@ -41,6 +41,10 @@ describe('names', () => {
   it.each([
     ['0123456789abcdef', {}, '0123456789ab'],
     ['default-web', {}, 'default-web'],
+    // A name, not a generated id: whole (ctr's "<namespace>-<id>"), up to a DNS label's 63 characters.
+    ['default-frontend-cache', {}, 'default-frontend-cache'],
+    [`default-${'x'.repeat(60)}`, {}, `default-${'x'.repeat(55)}`],
+    [`default-${'x'.repeat(54)}.y`, {}, `default-${'x'.repeat(54)}`],
     ['_x.y', {}, 'x-y'],
     ['abc', { K8S_POD_NAME: 'web-0' }, 'web-0'],
     ['abc', { K8S_POD_NAME: 'not_a_label' }, 'abc'],
