@@ -29,14 +29,13 @@ export function configHostname(hostname: string): string {
   return hostname;
 }
 
-export function dhclientConf(hostname: string, identity: ClientIdentity = {}, requestIpv4?: string): string {
+export function dhclientConf(hostname: string, identity: ClientIdentity = {}): string {
   return [
     '# ipper: one container\'s dhclient (the distribution\'s dhclient.conf is not read)',
     'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;',
     `send host-name "${configHostname(hostname)}";`,
     // Hex bytes (checked by the record's schema): the same address back after a restart.
     ...(identity.clientId === undefined ? [] : [`send dhcp-client-identifier ${identity.clientId};`]),
-    ...(requestIpv4 === undefined ? [] : [`send dhcp-requested-address ${requestIpv4};`]),
     'request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, domain-search, interface-mtu, rfc3442-classless-static-routes;',
     // As udhcpc -t 3 -T 2 -A 5: discovers a second or two apart, and a new round 5 s after a failed one (default 300 s).
     'initial-interval 1;',
@@ -47,14 +46,43 @@ export function dhclientConf(hostname: string, identity: ClientIdentity = {}, re
   ].join('\n');
 }
 
+const LEASE_FILE = 'dhclient.leases';
+
+/** dhclient's date in a lease file: weekday (0 is Sunday) and UTC time. */
+function leaseDate(date: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getUTCDay()} ${date.getUTCFullYear()}/${pad(date.getUTCMonth() + 1)}/${pad(date.getUTCDate())} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
+}
+
+/** How long a seeded lease counts as held: long enough for the first exchange, and no longer. */
+const SEED_LEASE_MS = 5 * 60_000;
+
 /**
- * The files both the client and its release command name: the same lease file is what makes the
- * release possible. The release reads a config without `send dhcp-requested-address`: a
- * DHCPRELEASE must not carry option 50 (RFC 2131), and dnsmasq ignores one that does.
+ * A first start's lease file holding the address this identity held last: dhclient starts by
+ * asking for it (INIT-REBOOT), takes it if the server says yes, and on a DHCPNAK starts over with
+ * a discover and takes what is offered. Not `send dhcp-requested-address`: that puts the old
+ * address in every DHCPREQUEST, the one that answers an offer of another too, which the server
+ * refuses again and again (an address moved, or taken meanwhile). Due for renewal at once, should
+ * dhclient fall back to it with no server answering.
  */
-function fileArgs(setup: ClientSetup, config: 'dhclient.conf' | 'dhclient-release.conf'): string[] {
+export function dhclientSeedLease(interfaceName: string, ip: string, now: Date): string {
+  const at = leaseDate(now);
+  return [
+    'lease {',
+    `  interface "${interfaceName}";`,
+    `  fixed-address ${ip};`,
+    `  renew ${at};`,
+    `  rebind ${at};`,
+    `  expire ${leaseDate(new Date(now.getTime() + SEED_LEASE_MS))};`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** The files both the client and its release command name: the same lease file is what makes the release possible. */
+function fileArgs(setup: ClientSetup): string[] {
   const env = Object.entries(setup.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-  return ['-4', '-cf', `${setup.dir}/${config}`, '-lf', `${setup.dir}/dhclient.leases`, '-df', `${setup.dir}/dhclient.duid`, '-sf', setup.helper, ...env];
+  return ['-4', '-cf', `${setup.dir}/dhclient.conf`, '-lf', `${setup.dir}/${LEASE_FILE}`, '-df', `${setup.dir}/dhclient.duid`, '-sf', setup.helper, ...env];
 }
 
 /**
@@ -63,12 +91,12 @@ function fileArgs(setup: ClientSetup, config: 'dhclient.conf' | 'dhclient-releas
  * with -e.
  */
 export function dhclientArgs(setup: ClientSetup): string[] {
-  return ['-d', '-v', ...fileArgs(setup, 'dhclient.conf'), '-pf', `${setup.dir}/dhclient.pid`, setup.interface];
+  return ['-d', '-v', ...fileArgs(setup), '-pf', `${setup.dir}/dhclient.pid`, setup.interface];
 }
 
 /** "Release the current lease" from the lease file; --no-pid: the running client was stopped already (with -pf it would wait a second for it). */
 export function dhclientReleaseArgs(setup: ClientSetup): string[] {
-  return ['-r', '-v', '--no-pid', ...fileArgs(setup, 'dhclient-release.conf'), setup.interface];
+  return ['-r', '-v', '--no-pid', ...fileArgs(setup), setup.interface];
 }
 
 /** RFC 3442 as dhclient prints it (decimal bytes: width, significant octets, router) → udhcpc's "dest/width router" pairs. */
@@ -96,7 +124,13 @@ export const dhclient: DhcpDriver = {
   program: 'dhclient',
   debianPackage: 'isc-dhcp-client',
   dhcpv6: false,
-  command: (setup) => ({ argv: [setup.program, ...dhclientArgs(setup)], files: { 'dhclient.conf': dhclientConf(setup.hostname, setup.identity, setup.requestIpv4), 'dhclient-release.conf': dhclientConf(setup.hostname, setup.identity) }, dirs: [] }),
+  command: (setup) => ({
+    argv: [setup.program, ...dhclientArgs(setup)],
+    files: { 'dhclient.conf': dhclientConf(setup.hostname, setup.identity) },
+    // Only where it has none yet: a restarted dhclient reads the lease it keeps there itself.
+    ...(setup.requestIpv4 !== undefined && { seedFiles: { [LEASE_FILE]: dhclientSeedLease(setup.interface, setup.requestIpv4, setup.now) } }),
+    dirs: [],
+  }),
   parseEvent(env) {
     const reason = env.get('reason');
     if (reason === undefined || !Object.hasOwn(REASONS, reason)) return undefined;

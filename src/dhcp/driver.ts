@@ -76,6 +76,8 @@ export interface ClientSetup {
   dhcpv4: boolean;
   /** An IPv4 address to ask for (option 50): the one this identity held last (checked: an IPv4 address). */
   requestIpv4?: string | undefined;
+  /** When the client starts (for the dates in a seeded lease file). */
+  now: Date;
   /** DHCPv6 in the same process ('off' unless the driver does DHCPv6). */
   dhcpv6: Dhcpv6Use;
 }
@@ -85,6 +87,8 @@ export interface ClientCommand {
   argv: string[];
   /** Files (name → content) the client reads, written into its directory before it starts. */
   files: Record<string, string>;
+  /** Files written only where none is yet: a first start's seed for what the client then keeps itself (its lease file). */
+  seedFiles?: Record<string, string>;
   /** Subdirectories of its directory the client needs (created 0755: the client may drop privileges). */
   dirs: string[];
 }

@@ -4,7 +4,7 @@
 import { appendFileSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { ClientIdentity } from '../dhcp/client-id.js';
-import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientSetup, type DhcpDriver, type Dhcpv6Use } from '../dhcp/driver.js';
+import { ENV_CONTAINER, ENV_SPOOL, ENV_TOKEN, type ClientCommand, type ClientSetup, type DhcpDriver, type Dhcpv6Use } from '../dhcp/driver.js';
 import { clientProgram, installedClientExecutables } from '../dhcp/drivers.js';
 import { IpperError, isErrnoCode } from '../errors.js';
 import { isValidInterfaceName } from '../net/names.js';
@@ -94,11 +94,12 @@ function clientSetup(paths: SupervisorPaths, driver: DhcpDriver, target: Release
     dhcpv4: target.dhcpv4,
     dhcpv6: target.dhcpv6,
     requestIpv4: target.requestIpv4,
+    now: new Date(),
   };
 }
 
 /** The client's directory with the files and subdirectories its command names, none of them a symlink. */
-function prepareClientDir(dir: string, files: Record<string, string>, dirs: readonly string[]): void {
+function prepareClientDir(dir: string, { files, seedFiles = {}, dirs }: ClientCommand): void {
   ensurePrivateDir(dir);
   for (const name of dirs) {
     const path = `${dir}/${name}`;
@@ -110,6 +111,20 @@ function prepareClientDir(dir: string, files: Record<string, string>, dirs: read
     }
   }
   for (const [name, content] of Object.entries(files)) writeFileAtomic(`${dir}/${name}`, content);
+  for (const [name, content] of Object.entries(seedFiles)) {
+    if (!pathExists(`${dir}/${name}`)) writeFileAtomic(`${dir}/${name}`, content);
+  }
+}
+
+/** Whether anything (a symlink too) is at the path. */
+function pathExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (error) {
+    if (isErrnoCode(error, 'ENOENT')) return false;
+    throw error;
+  }
 }
 
 /** Tags one client incarnation's events (see ClientHandle.token). */
@@ -120,7 +135,7 @@ export function newClientToken(): string {
 export async function startClient(paths: SupervisorPaths, driver: DhcpDriver, start: ClientStart, token: string): Promise<ClientHandle> {
   const setup = clientSetup(paths, driver, start, token);
   const command = driver.command(setup);
-  prepareClientDir(setup.dir, command.files, command.dirs);
+  prepareClientDir(setup.dir, command);
   // Held open until the client is inside: nsenter enters through our descriptor, never by a pid
   // that could have been reused since the hook checked it.
   const netns = openContainerRefNetns(start.netns, start.netnsInode);

@@ -1,9 +1,10 @@
 // ipper's CNI plugin under a real runtime: a containerd of this test's own (root, state, socket)
 // and `ctr run --cni`, which calls the plugins in /opt/cni/bin with the first config in
-// /etc/cni/net.d. ctr runs in a mount namespace of this test where those two directories are the
-// test's own (a tmpfs on /opt, a bind mount on /etc/cni/net.d): the host's are never touched.
+// /etc/cni/net.d. ctr runs in a mount namespace of this test where those two directories and its
+// result cache are the test's own (tmpfs on /opt and /var/lib/cni, a bind mount on
+// /etc/cni/net.d): the host's are never touched.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inNs, serverLeases, sh } from '../lab/lab.js';
 import { ensureBusyboxRootfs } from '../lab/runc.js';
@@ -17,6 +18,8 @@ let containerd: ChildProcess | undefined;
 let mountHolder: ChildProcess | undefined;
 let socket: string;
 const GC_MS = 1000;
+const CNI_CACHE = '/var/lib/cni';
+let createdCniCache = false;
 
 /** A command in the lab's host namespace and the test's mount namespace (its /opt/cni/bin and /etc/cni/net.d). */
 function inTestMounts(argv: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
@@ -81,6 +84,10 @@ beforeAll(async () => {
   inHolder(['/usr/bin/mkdir', '-p', '/opt/cni/bin']);
   inHolder(['/usr/bin/ln', '-s', IPPER, '/opt/cni/bin/ipper']);
   inHolder(['/usr/bin/mount', '--bind', `${dir}/net.d`, '/etc/cni/net.d']);
+  // ctr's result cache (libcni's /var/lib/cni/results) too: a removal without DEL leaves its entry.
+  createdCniCache = !existsSync(CNI_CACHE);
+  mkdirSync(CNI_CACHE, { recursive: true });
+  inHolder(['/usr/bin/mount', '-t', 'tmpfs', 'tmpfs', CNI_CACHE]);
   const log = openSync(`${dir}/containerd.log`, 'a');
   containerd = spawn('/usr/bin/nsenter', [`--net=/run/netns/${world.lab.hostNs}`, '--', '/usr/bin/containerd', '--config', `${dir}/config.toml`], {
     stdio: ['ignore', log, log],
@@ -112,6 +119,7 @@ afterAll(async () => {
     }, { timeout: 10_000 });
   }
   mountHolder?.kill('SIGKILL');
+  if (createdCniCache) rmSync(CNI_CACHE, { recursive: true, force: true });
   await world?.stopSupervisor();
   for (const pid of world ? clientsOf(world.stateDir, { all: true }) : []) process.kill(pid, 'SIGKILL');
   await world?.destroy();

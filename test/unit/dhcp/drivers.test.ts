@@ -26,6 +26,7 @@ const SETUP: ClientSetup = {
   identity: {},
   dhcpv4: true,
   dhcpv6: 'off',
+  now: new Date(0),
 };
 const IDENTITY = { clientId: 'ff:01:02:03:04:00:04:aa:bb', duid: '00:04:aa:bb', iaid: 16909060 };
 
@@ -123,7 +124,7 @@ describe('dhclient', () => {
     expect(dhclient.command(SETUP)).toStrictEqual({
       argv: ['/usr/sbin/x', '-d', '-v', '-4', '-cf', `${dir}/dhclient.conf`, '-lf', `${dir}/dhclient.leases`, '-df', `${dir}/dhclient.duid`, '-sf', SETUP.helper,
         '-e', 'IPPER_SPOOL=/run/ipper/events', '-e', 'IPPER_CONTAINER=abc', '-e', 'IPPER_TOKEN=t', '-pf', `${dir}/dhclient.pid`, 'eth0'],
-      files: { 'dhclient.conf': dhclientConf('web-1'), 'dhclient-release.conf': dhclientConf('web-1') },
+      files: { 'dhclient.conf': dhclientConf('web-1') },
       dirs: [],
     });
   });
@@ -150,14 +151,16 @@ describe('dhclient', () => {
     expect(dhclient.renew).toStrictEqual({ kind: 'restart', stopSignal: 'SIGTERM' });
   });
 
-  it('asks for the address the identity held last, but never in its release (dnsmasq ignores a DHCPRELEASE carrying option 50)', () => {
-    const setup = { ...SETUP, identity: IDENTITY, requestIpv4: '10.0.0.7' };
-    const { files } = dhclient.command(setup);
-    expect(files['dhclient.conf']).toContain('\nsend dhcp-requested-address 10.0.0.7;\n');
-    expect(files['dhclient-release.conf']).not.toContain('dhcp-requested-address');
-    expect(files['dhclient-release.conf']).toContain('send dhcp-client-identifier ff:01:02:03:04:00:04:aa:bb;');
-    if (dhclient.release.kind !== 'command') throw new Error('dhclient releases by command');
-    expect(dhclient.release.argv(setup)).toContain(`${SETUP.dir}/dhclient-release.conf`);
+  it('asks for the address the identity held last from a seeded lease file (INIT-REBOOT), never with option 50 in every request', () => {
+    const setup = { ...SETUP, identity: IDENTITY, requestIpv4: '10.0.0.7', now: new Date('2026-11-30T01:02:03Z') };
+    const command = dhclient.command(setup);
+    expect(command.files['dhclient.conf']).not.toContain('dhcp-requested-address');
+    expect(command.files['dhclient.conf']).toContain('send dhcp-client-identifier ff:01:02:03:04:00:04:aa:bb;');
+    // Written only where no lease file is yet; due for renewal at once, held for five minutes. 2026-11-30 is a Monday (1).
+    expect(command.seedFiles).toStrictEqual({
+      'dhclient.leases': 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.7;\n  renew 1 2026/11/30 01:02:03;\n  rebind 1 2026/11/30 01:02:03;\n  expire 1 2026/11/30 01:07:03;\n}\n',
+    });
+    expect(dhclient.command({ ...setup, requestIpv4: undefined }).seedFiles).toBeUndefined();
   });
 
   it('reads a BOUND event as dhclient writes it', () => {
