@@ -112,6 +112,8 @@ function probe(lab: Lab, config: string, live: number): number[] {
     }
     container.stop();
     hook('poststop', state('stopped'));
+    // poststop answers once the release has left; the record goes just after: not counted among the live.
+    for (let i = 0; i < 200 && existsSync(`${stateDir}/containers/${id}.json`); i++) pause(10);
   }
   return creates;
 }
