@@ -1,7 +1,7 @@
 // The identity a container's DHCP client presents to the server, so that the server hands the
 // same addresses back to the same container after a restart: the DHCPv4 client identifier
 // (option 61) and the DHCPv6 DUID and IAID. Derived from the container's identity, never random. Pure.
-import { createHash } from 'node:crypto';
+import { crypto } from '../sys/crypto.js'; // node:crypto on first use: the hook loads this module and never hashes
 import * as z from '../config/zod.js';
 
 export const CLIENT_ID_SOURCES = ['container-id', 'hostname', 'mac', 'none'] as const;
@@ -43,7 +43,7 @@ function hex(bytes: Uint8Array): string {
  * that RFC 4361 makes of them (type 255, IAID, DUID): the same for the same identity, on any host.
  */
 function fromIdentity(identity: string, rawClientId?: string): ClientIdentity {
-  const digest = createHash('sha256').update(`ipper-client-id\0${identity}`).digest();
+  const digest = crypto().createHash('sha256').update(`ipper-client-id\0${identity}`).digest();
   const duid = Uint8Array.from([0x00, 0x04, ...digest.subarray(0, 16)]);
   const iaid = digest.readUInt32BE(16);
   const iaidBytes = digest.subarray(16, 20);

@@ -3,14 +3,14 @@
 // the client id hands it back by itself while it remembers the lease; one that forgets a released
 // lease (dnsmasq) gives the address that was asked for when it is free. One small file per
 // identity, under the state dir (tmpfs: gone at reboot, with every lease ipper released).
-import { createHash } from 'node:crypto';
+import { crypto } from '../sys/crypto.js';
 import * as z from '../config/zod.js';
 import { ensurePrivateDir, readFileNoFollow, writeFileAtomic } from '../sys/fs.js';
 
 const rememberedSchema = z.object({ ipv4: z.ipv4(), at: z.string() });
 
 function pathFor(stateDir: string, clientId: string): string {
-  return `${stateDir}/addresses/${createHash('sha256').update(clientId).digest('hex').slice(0, 40)}.json`;
+  return `${stateDir}/addresses/${crypto().createHash('sha256').update(clientId).digest('hex').slice(0, 40)}.json`;
 }
 
 export function rememberAddress(stateDir: string, clientId: string, ipv4: string): void {

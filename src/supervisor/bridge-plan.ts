@@ -88,3 +88,23 @@ export function planPass<P extends WatchedPort>(links: readonly LinkState[], por
   }
   return { view: { bridges, uplinks, pendingRenew: stillPending }, reattach, renew };
 }
+
+/**
+ * Renewals asked at once are spread: a thousand clients renewing together overflow the DHCP
+ * server's receive buffer (dnsmasq's socket holds about a hundred requests), and the lost ones
+ * wait for the clients' own retries. One per slot of this length...
+ */
+export const RENEW_SPACING_MS = 5;
+/** ...over at most this long: with more renewals than fit, the slots get shorter. */
+export const RENEW_SPREAD_MAX_MS = 5000;
+
+/**
+ * When each of `count` renewals asked at once goes out, in ms from now: slot i of an even spread
+ * over min(count × spacing, max), at a random point within it (the order of arrival at the
+ * server changes from one time to the next, never two in one slot). A single renewal goes at once.
+ */
+export function spreadRenewals(count: number, random: () => number = Math.random, spacingMs = RENEW_SPACING_MS, maxMs = RENEW_SPREAD_MAX_MS): number[] {
+  if (count <= 1) return count === 1 ? [0] : [];
+  const slot = Math.min(spacingMs, maxMs / count);
+  return Array.from({ length: count }, (_, index) => Math.min((index + random()) * slot, (index + 1) * slot - 0.001));
+}

@@ -5,7 +5,7 @@
 import type { Logger } from '../log/logger.js';
 import { LinkMonitor, type LinkEvent } from '../net/link-monitor.js';
 import { attachPorts, listLinkStates } from '../net/links.js';
-import { emptyView, noteLinkEvent, planPass, type BridgeState, type WatchedPort } from './bridge-plan.js';
+import { emptyView, noteLinkEvent, planPass, spreadRenewals, type BridgeState, type WatchedPort } from './bridge-plan.js';
 
 export interface SupervisedPort extends WatchedPort {
   /**
@@ -138,7 +138,7 @@ export class BridgeWatch {
   private renew(ports: readonly SupervisedPort[]): void {
     const now = Date.now();
     for (const [id, at] of this.renewedAt) if (now - at >= RENEW_HOLDOFF_MS) this.renewedAt.delete(id);
-    const asked: string[] = [];
+    const due: SupervisedPort[] = [];
     let wait: number | undefined;
     for (const port of ports) {
       const at = this.renewedAt.get(port.id);
@@ -147,12 +147,21 @@ export class BridgeWatch {
         wait = Math.min(wait ?? Infinity, at + RENEW_HOLDOFF_MS - now);
         continue;
       }
-      if (port.renew()) {
-        this.renewedAt.set(port.id, now);
-        asked.push(port.id);
-      }
+      this.renewedAt.set(port.id, now);
+      due.push(port);
     }
-    if (asked.length > 0) this.options.log.info({ containers: asked }, 'DHCP clients asked to renew');
+    // Spread over a few seconds at most (bridge-plan.ts): the server must not get them all at once.
+    const delays = spreadRenewals(due.length);
+    due.forEach((port, index) => {
+      const ask = (): void => {
+        if (this.stopped || port.renew()) return;
+        this.renewedAt.delete(port.id); // no client runs: one started later begins with a discover anyway
+      };
+      const delay = delays[index] ?? 0;
+      if (delay < 1) ask();
+      else setTimeout(ask, delay).unref();
+    });
+    if (due.length > 0) this.options.log.info({ containers: due.map((port) => port.id), overMs: Math.ceil(delays.at(-1) ?? 0) }, 'DHCP clients asked to renew');
     if (wait !== undefined && this.holdoffTimer === undefined && !this.stopped) {
       this.holdoffTimer = setTimeout(() => {
         this.holdoffTimer = undefined;

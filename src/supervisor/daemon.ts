@@ -18,6 +18,9 @@ import { startMetrics, type MetricsServer, type Observer } from './metrics.js';
 import { parseMetricsListen } from '../config/metrics-listen.js';
 
 
+/** How long a stopping supervisor lets teardowns under way finish; garbage collection takes what is left. */
+const SHUTDOWN_TEARDOWN_MS = 5000;
+
 /** Runs until SIGTERM. Returns false at once when another supervisor holds the lock. */
 export async function runSupervisor(config: Config): Promise<boolean> {
   const paths = supervisorPaths(config.stateDir);
@@ -89,7 +92,9 @@ export async function runSupervisor(config: Config): Promise<boolean> {
     server.close();
     removeFile(paths.socket);
     removeFile(paths.pidFile);
-    void release().finally(() => process.exit(0));
+    // A poststop is answered before its link and record are gone (detach.ts): let those finish, briefly.
+    const finishing = Promise.race([supervisor.teardownsSettled(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_TEARDOWN_MS))]);
+    void finishing.then(() => release()).finally(() => process.exit(0));
   };
   const server = await listen({ socketPath: paths.socket, helper, version: VERSION, onShutdown: () => shutdown('shutdown request'), missingBridges: () => bridgeWatch.missingBridges(), observer }, supervisor, log);
   gc = setInterval(() => void guarded('garbage collection', () => supervisor.collectGarbage()), config.gcIntervalMs);

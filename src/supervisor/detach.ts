@@ -5,7 +5,7 @@ import { isContainerAlive } from '../store/container-ref.js';
 import type { StopOutcome } from './clients.js';
 import { clientLogSince, waitForLease } from './client-keeper.js';
 import { clientTarget, type SupervisorContext } from './context.js';
-import { advance, wakeLeaseWaiters, type Entry, type TeardownOutcome } from './entries.js';
+import { advance, wakeLeaseWaiters, type DetachOutcome, type Entry, type TeardownOutcome } from './entries.js';
 import { hasBound, isTearingDown, type LifecycleState } from './lifecycle.js';
 import { tearDownNetwork } from './teardown.js';
 
@@ -14,21 +14,33 @@ const REQUEST_GRACE_MS = 2000;
 
 /**
  * poststop: release and remove every interface of the container, unless the recorded container
- * still runs (a newer incarnation). force: the hook undoes its own create (one of several
- * interfaces failed), so the running container loses them all.
+ * still runs (a newer incarnation). Answered once every client has stopped and its release has
+ * left: the link, filter element and record go after the answer (`removed` absent); until they
+ * are gone the entry stays, so a new container of the same id waits for them (attach.ts), and a
+ * supervisor that dies meanwhile leaves the record to the next one's adoption.
+ * force: the hook undoes its own create (one of several interfaces failed), so the running
+ * container loses them all; it and a CNI DEL are answered once everything is gone.
  */
-export async function detach(context: SupervisorContext, id: string, force = false): Promise<TeardownOutcome> {
+export async function detach(context: SupervisorContext, id: string, force = false): Promise<DetachOutcome> {
   const outcomes = await Promise.all(context.entries.ofContainer(id).map((entry) => detachOne(context, entry, force)));
-  return { released: outcomes.every((outcome) => outcome.released), removed: outcomes.every((outcome) => outcome.removed) };
+  return { released: outcomes.every((outcome) => outcome.released), ...removedOf(outcomes) };
 }
 
-function detachOne(context: SupervisorContext, entry: Entry, force: boolean): Promise<TeardownOutcome> {
+/** false if any removal failed; absent while any is still under way. */
+function removedOf(outcomes: readonly DetachOutcome[]): { removed?: boolean } {
+  if (outcomes.some((outcome) => outcome.removed === false)) return { removed: false };
+  return outcomes.every((outcome) => outcome.removed === true) ? { removed: true } : {};
+}
+
+function detachOne(context: SupervisorContext, entry: Entry, force: boolean): Promise<DetachOutcome> {
   // A CNI DEL always removes: the runtime calls it before it removes the namespace.
   if (!force && entry.record.cni === undefined && !isTearingDown(entry.state) && entry.record.phase === 'active' && isContainerAlive(entry.record)) {
     context.log.info({ id: entry.key }, 'poststop for a container that still runs: kept (late poststop of an earlier incarnation)');
     return Promise.resolve({ released: true, removed: true }); // nothing of that incarnation is left to remove
   }
-  return teardown(context, entry, force ? 'create undone' : entry.record.cni !== undefined ? 'CNI DEL' : 'poststop');
+  const done = teardown(context, entry, force ? 'create undone' : entry.record.cni !== undefined ? 'CNI DEL' : 'poststop');
+  if (force || entry.record.cni !== undefined || entry.releaseSettled === undefined) return done;
+  return Promise.race([done, entry.releaseSettled.then((released): DetachOutcome => ({ released }))]);
 }
 
 /** Stops the client (it releases the lease while the link still exists), then removes the rest; once per entry. */
@@ -36,7 +48,11 @@ export function teardown(context: SupervisorContext, entry: Entry, reason: strin
   if (entry.teardown === undefined) {
     const before = entry.state;
     advance(entry, { type: 'teardown' });
-    entry.teardown = doTeardown(context, entry, before, reason);
+    let settleRelease: (released: boolean) => void = () => undefined;
+    entry.releaseSettled = new Promise((resolve) => (settleRelease = resolve));
+    entry.teardown = doTeardown(context, entry, before, reason, settleRelease);
+    // A teardown that failed before its client stopped settles it too (a second settle is ignored).
+    void entry.teardown.then((outcome) => settleRelease(outcome.released));
   }
   return entry.teardown;
 }
@@ -48,7 +64,7 @@ export async function releaseAll(context: SupervisorContext): Promise<number> {
   return entries.length;
 }
 
-async function doTeardown(context: SupervisorContext, entry: Entry, before: LifecycleState, reason: string): Promise<TeardownOutcome> {
+async function doTeardown(context: SupervisorContext, entry: Entry, before: LifecycleState, reason: string, settleRelease: (released: boolean) => void): Promise<TeardownOutcome> {
   const { record } = entry;
   const { log, paths } = context;
   clearTimeout(entry.restartTimer);
@@ -82,6 +98,7 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
         if (ip !== undefined) context.observer.leaseEvent(released ? 'released' : 'not-released');
         if (!released) log.error({ id: entry.key, reason, ip, leaseEvent: 'not-released' }, 'lease not released: the client could not send a DHCPRELEASE; the server keeps the address until the lease expires');
         log.debug({ id: entry.key, ms: Math.round(performance.now() - began) }, 'client stopped');
+        settleRelease(released);
       },
     });
     log.info({ id: entry.key, reason, ip, released, ...(ip !== undefined && released && { leaseEvent: 'released' }) }, 'container network removed');

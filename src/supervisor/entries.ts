@@ -17,6 +17,12 @@ export interface TeardownOutcome {
   removed: boolean;
 }
 
+/** What poststop answers: the release is settled; removed is absent while the rest is still being removed. */
+export interface DetachOutcome {
+  released: boolean;
+  removed?: boolean;
+}
+
 /** One interface of a container (most containers have one). */
 export interface Entry {
   /** recordKey: the container id, or "<id>@<interface>" for an extra interface. */
@@ -29,6 +35,11 @@ export interface Entry {
   client: ClientHandle | undefined;
   /** The teardown, once begun: every later caller waits for the same one. */
   teardown: Promise<TeardownOutcome> | undefined;
+  /**
+   * Settles once the teardown's client has stopped, its release sent (true) or not, before the
+   * link and filter element go; or when the teardown ends without getting that far. poststop answers on it.
+   */
+  releaseSettled: Promise<boolean> | undefined;
   restartDelayMs: number;
   /** The pending restart (state client-restarting). */
   restartTimer: NodeJS.Timeout | undefined;
@@ -103,6 +114,7 @@ export class Entries {
       driver: driverOfRecord(record),
       client: undefined,
       teardown: undefined,
+      releaseSettled: undefined,
       restartDelayMs: RESTART_MIN_MS,
       restartTimer: undefined,
       renewByRestart: undefined,

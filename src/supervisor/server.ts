@@ -5,7 +5,7 @@ import { IpperError, toIpperError } from '../errors.js';
 import { formatZodIssue } from '../config/zod-format.js';
 import type { Logger } from '../log/logger.js';
 import { removeFile } from '../sys/fs.js';
-import { MAX_LINE_BYTES, PROTOCOL_VERSION, requestSchema, type Reply, type Request } from './protocol.js';
+import { MAX_LINE_BYTES, PROTOCOL_VERSION, requestSchemas, type Reply, type Request } from './protocol.js';
 import { peerCredentials, type PeerCredentials } from './peer.js';
 import type { Supervisor } from './supervisor.js';
 import type { HelperFile } from '../sys/helper.js';
@@ -83,7 +83,7 @@ async function answer(line: string, options: ListenOptions, supervisor: Supervis
     if (version !== PROTOCOL_VERSION) {
       return { ok: false, code: 'PROTOCOL_MISMATCH', message: `this ipper supervisor speaks protocol ${PROTOCOL_VERSION}, the caller ${JSON.stringify(version ?? 1)}: run the same ipper version for hooks and supervisor` };
     }
-    const parsed = requestSchema.safeParse(json);
+    const parsed = requestSchemas().request.safeParse(json);
     if (!parsed.success) return { ok: false, code: 'INVALID_REQUEST', message: `invalid request: ${formatZodIssue(parsed.error)}` };
     request = parsed.data;
   } catch {
@@ -113,6 +113,7 @@ async function answer(line: string, options: ListenOptions, supervisor: Supervis
       case 'release-all':
         return { ok: true, containers: await supervisor.releaseAll() };
       case 'shutdown':
+        await supervisor.teardownsSettled(); // a container just stopped is no reason to refuse
         if (supervisor.size > 0) return { ok: false, code: 'IN_USE', message: `${supervisor.size} container(s) still have ipper networks` };
         setImmediate(options.onShutdown);
         return { ok: true, pid: process.pid };

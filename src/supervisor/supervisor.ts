@@ -21,7 +21,7 @@ import { renewClient } from './client-keeper.js';
 import { BridgeCache, type SupervisorContext } from './context.js';
 import { detach, releaseAll, teardown } from './detach.js';
 import { DualStack } from './dual-stack.js';
-import { Entries, type Entry, type TeardownOutcome } from './entries.js';
+import { Entries, type Entry, type DetachOutcome } from './entries.js';
 import { GcRunner } from './gc-runner.js';
 import { handleEvent } from './lease-events.js';
 import { isTearingDown } from './lifecycle.js';
@@ -31,7 +31,7 @@ import { PortFilter } from './port-filter.js';
 import type { AttachRequest } from './protocol.js';
 import { dhcpv6LeaseTiming } from '../dhcp/lease6.js';
 
-export type { TeardownOutcome } from './entries.js';
+export type { DetachOutcome, TeardownOutcome } from './entries.js';
 
 export interface SupervisorOptions {
   paths: SupervisorPaths;
@@ -74,6 +74,11 @@ export class Supervisor {
     return new Set(this.context.entries.values().map((entry) => entry.record.id)).size;
   }
 
+  /** Waits for the teardowns under way: a poststop is answered before its link and record are gone (detach.ts). */
+  async teardownsSettled(): Promise<void> {
+    await Promise.all(this.context.entries.values().map((entry) => entry.teardown));
+  }
+
   get clientRestarts(): number {
     return this.context.clientRestarts;
   }
@@ -91,7 +96,7 @@ export class Supervisor {
   }
 
   /** poststop: release and remove every interface, unless the recorded container still runs (a newer incarnation); see detach.ts. */
-  detach(id: string, force = false): Promise<TeardownOutcome> {
+  detach(id: string, force = false): Promise<DetachOutcome> {
     return detach(this.context, id, force);
   }
 

@@ -1,4 +1,4 @@
-// npm run scale [-- --count N] [--client dhcpcd|udhcpc|dhclient] [--json FILE] [--keep]: N real
+// npm run bench -- --scale N, or npm run scale [-- --count N] [--client dhcpcd|udhcpc|dhclient] [--json FILE] [--keep]: N real
 // runc containers (default 1000) on a lab of its own with a /16 (dnsmasq's lease limit raised),
 // created 10 at a time through ipper's hooks and left running. Reports: every container leased
 // with a distinct MAC and address; createRuntime (the hook alone, on a probe container, one at a
@@ -25,7 +25,7 @@ const option = (name: string): string | undefined => {
   const at = argv.indexOf(name);
   return at < 0 ? undefined : argv[at + 1];
 };
-const count = Number(option('--count') ?? 1000);
+const count = Number(option('--scale') ?? option('--count') ?? 1000);
 const client = option('--client') ?? 'dhcpcd';
 const PARALLEL = 10;
 const PROBES = Number(process.env['SCALE_PROBES'] ?? 7);
@@ -112,6 +112,8 @@ function probe(lab: Lab, config: string, live: number): number[] {
     }
     container.stop();
     hook('poststop', state('stopped'));
+    // poststop answers once the release has left; the record goes just after: not counted among the live.
+    for (let i = 0; i < 200 && existsSync(`${stateDir}/containers/${id}.json`); i++) pause(10);
   }
   return creates;
 }
@@ -126,7 +128,14 @@ interface Records {
 
 function readRecords(): Records {
   const files = existsSync(`${stateDir}/containers`) ? readdirSync(`${stateDir}/containers`).filter((name) => name.endsWith('.json')) : [];
-  const records = files.map((name) => JSON.parse(readFileSync(`${stateDir}/containers/${name}`, 'utf8')) as { mac: string; lease: { ip: string } | null; netnsInode: number });
+  // A record may go between the listing and the read: the supervisor removes them after poststop answered.
+  const records = files.flatMap((name) => {
+    try {
+      return [JSON.parse(readFileSync(`${stateDir}/containers/${name}`, 'utf8')) as { mac: string; lease: { ip: string } | null; netnsInode: number }];
+    } catch {
+      return [];
+    }
+  });
   const leased = records.filter((record) => record.lease !== null);
   return {
     count: records.length,
@@ -303,7 +312,9 @@ async function run(): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(PARALLEL, next - index) }, (_, offset) => removeContainer(index + offset)));
   }
   const removeSeconds = (now() - removeBegan) / 1000;
-  // Poststop returns once all is removed; the server's lease file is written when dnsmasq gets the release.
+  // Poststop returns once the release has left; the supervisor removes the link, filter element and
+  // record just after (the record last), and the server's lease file is written when dnsmasq gets the release.
+  for (let i = 0; i < 600 && readRecords().count > 0; i++) pause(50);
   for (let i = 0; i < 100 && serverLeases(lab).length > 0; i++) pause(50);
   const after = readRecords();
   const leftovers = {

@@ -70,6 +70,7 @@ it('links, records, clients and server leases match the live containers after ch
     container.stop();
     await hook('poststop', JSON.stringify({ ociVersion: '1.0.2', id, status: 'stopped' }));
   }
-  expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
+  // poststop answers once the lease is released; the supervisor removes the rest just after.
+  await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 10_000 }).toEqual([]);
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
 }, 300_000);

@@ -5,7 +5,7 @@ import { inNs, serverLeases } from '../lab/lab.js';
 import { busyboxImageTar } from '../lab/runc.js';
 import { Docker } from '../helpers/docker.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, clientsOf, filesIn, linkNames, namespaceView } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, linkNames, namespaceView, waitForAllRemovals } from '../helpers/host.js';
 import { fetchFrom, inspect } from '../helpers/network.js';
 
 let world: TestWorld;
@@ -18,6 +18,7 @@ function pidOf(id: string): number {
 }
 
 function expectClean(ips: string[]): void {
+  waitForAllRemovals(world.stateDir); // poststop answers once the lease is released; the rest goes just after
   expect(serverLeases(world.lab).filter((lease) => ips.includes(lease.ip))).toEqual([]);
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
   expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);

@@ -1,6 +1,6 @@
 // Faults injected into the real system (the built hook, real namespaces, real dnsmasq and udhcpc),
 // each followed by a check that nothing was lost or leaked.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, sh, startServer, stopServer } from '../lab/lab.js';
@@ -249,6 +249,55 @@ describe('incarnations', () => {
     expect(isPidAlive(Number(settings['DHCP_PID']))).toBe(true);
     expect(eth0(current.pid)).toEqual([settings['IPAddress']]);
     expect(poststop('again', current).status).toBe(0);
+    await expectHostClean();
+  });
+});
+
+describe('poststop, answered once the release has left', () => {
+  /** The runtime's poststop, without the test helpers' wait for the supervisor to finish the removal. */
+  function bareHook(stage: string, state: string): number | null {
+    return spawnSync('/usr/bin/nsenter', [`--net=/run/netns/${world.lab.hostNs}`, '--', IPPER, 'hook', stage], { input: state, env: { IPPER_CONFIG: world.configPath }, encoding: 'utf8', timeout: 60_000 }).status;
+  }
+  const stopped = (id: string): string => JSON.stringify({ ociVersion: '1.0.2', id, status: 'stopped' });
+  const released = (ip: string): boolean => new RegExp(`DHCPRELEASE\\(lan0\\) ${ip.replace(/\./g, '\\.')} `).test(readFileSync(world.lab.serverLog, 'utf8'));
+
+  it('the lease is released and, once the supervisor finished, nothing is left; a new container of the same id attaches right after', async () => {
+    const first = await fake();
+    expect(create('early', first.pid).status).toBe(0);
+    const { IPAddress: firstIp, HostInterface: hostVeth } = inspect(world, 'early').NetworkSettings;
+    first.stop();
+    expect(bareHook('poststop', stopped('early'))).toBe(0);
+    // The runtime may create the next container of that id at once: it waits for the old removal, then attaches.
+    const second = await fake();
+    expect(bareHook('createRuntime', ociState({ id: 'early', pid: second.pid }))).toBe(0);
+    const secondIp = inspect(world, 'early').NetworkSettings['IPAddress']!;
+    expect(eth0(second.pid)).toEqual([secondIp]);
+    await expect.poll(() => released(firstIp!), { timeout: 5000 }).toBe(true);
+    expect(serverLeases(world.lab).filter((lease) => lease.ip === firstIp && lease.ip !== secondIp)).toEqual([]);
+    second.stop();
+    expect(bareHook('poststop', stopped('early'))).toBe(0);
+    await expect.poll(() => released(secondIp), { timeout: 5000 }).toBe(true);
+    await expectHostClean(); // polls until the supervisor removed the record, the last step
+    expect(linkNames(world.lab.hostNs)).not.toContain(hostVeth);
+    expect(serverLeases(world.lab).filter((lease) => lease.ip === secondIp)).toEqual([]);
+  });
+
+  it('a supervisor killed right after it answered: the next one removes what is left', async () => {
+    const container = await fake();
+    expect(create('orphan', container.pid).status).toBe(0);
+    const ip = inspect(world, 'orphan').NetworkSettings['IPAddress']!;
+    container.stop();
+    expect(bareHook('poststop', stopped('orphan'))).toBe(0);
+    for (const pid of supervisors()) process.kill(pid, 'SIGKILL');
+    await expect.poll(() => supervisors(), { timeout: 5000 }).toEqual([]);
+    await expect.poll(() => released(ip), { timeout: 5000 }).toBe(true);
+    // The next hook starts a supervisor, which adopts the record of a container that is gone and removes it.
+    const next = await fake();
+    expect(create('after-orphan', next.pid).status).toBe(0);
+    await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 2 * CONFIG.gcIntervalMs + 5000 }).toEqual(['after-orphan.json']);
+    expect(linkNames(world.lab.hostNs)).toHaveLength(baselineLinks.length + 1);
+    expect(clientsOf(world.stateDir)).toHaveLength(1); // the new container's: one client (some fork)
+    expect(poststop('after-orphan', next).status).toBe(0);
     await expectHostClean();
   });
 });

@@ -8,7 +8,7 @@ import { HOST_VETH_PREFIX, instanceId } from '../../src/net/names.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer } from '../helpers/hook.js';
-import { IPPER, filesIn, isPidAlive, linkNames, processesMatching, clientsOf, holdersOf } from '../helpers/host.js';
+import { IPPER, filesIn, isPidAlive, linkNames, processesMatching, clientsOf, holdersOf, waitForRemoval } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
 
 let world: TestWorld;
@@ -38,7 +38,7 @@ function expectHostClean(): void {
 
 beforeAll(() => {
   world = createWorld('ipgc', '10.97.67', { gcIntervalMs: GC_MS });
-  runc = new Runc(world.lab, `${world.dir}/runc`);
+  runc = new Runc(world.lab, `${world.dir}/runc`, (id) => waitForRemoval(world.stateDir, id));
   ensureBusyboxRootfs(`${world.dir}/rootfs`);
   baselineLinks = linkNames(world.lab.hostNs);
 });

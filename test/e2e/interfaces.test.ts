@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverLeases, startServer, stopServer, type Lab } from '../lab/lab.js';
 import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
-import { IPPER, clientsOf, filesIn, holdersOf, isPidAlive, linkNames } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, holdersOf, isPidAlive, linkNames, waitForRemoval } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 
 let world: TestWorld;
@@ -74,7 +74,7 @@ function expectHostClean(): void {
 beforeAll(() => {
   world = createWorld('ipifs', '10.97.76', {}, { secondLan: { bridge: 'br1', subnet: '10.97.77' } });
   lan2 = world.lan2!;
-  runc = new Runc(world.lab, `${world.dir}/runc`);
+  runc = new Runc(world.lab, `${world.dir}/runc`, (id) => waitForRemoval(world.stateDir, id));
   rootfs = `${world.dir}/rootfs`;
   ensureBusyboxRootfs(rootfs);
   baselineLinks = linkNames(world.lab.hostNs);

@@ -144,7 +144,7 @@ describe('apt-get install ./dist/ipper_*.deb', () => {
     await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
     await docker.stop();
     docker = undefined;
-    expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+    await expect.poll(() => linkNames(world.lab.hostNs), { timeout: 10_000 }).toEqual(baselineLinks); // the veth goes just after poststop answered
     expect(installedClients()).toEqual([]);
   });
 });

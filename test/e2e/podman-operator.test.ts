@@ -92,7 +92,8 @@ describe("an operator's hooks_dir in /etc/containers/containers.conf.d: Podman r
     expect(filesIn(hooksDir)).toEqual(['ipper.json']);
     podman.run(['rm', '-f', '-t', '0', id]);
     await expect.poll(() => serverLeases(world.lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
-    expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+    // The veth goes just after poststop answered (once the release had left).
+    await expect.poll(() => linkNames(world.lab.hostNs), { timeout: 10_000 }).toEqual(baselineLinks);
   });
 
   it('ipper uninstall removes the copy in that directory too (and stops the idle supervisor the hook started)', () => {

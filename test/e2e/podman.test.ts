@@ -96,8 +96,9 @@ describe('podman run --network none --annotation ipper.bridge=br0', () => {
     podman.run(['stop', '-t', '0', first, second]);
     podman.run(['rm', first, second]);
     await expect.poll(() => serverLeases(world.lab).filter((lease) => ips.includes(lease.ip)), { timeout: 10_000 }).toEqual([]);
+    // poststop answers once the release has left; the supervisor removes the rest just after, the record last.
+    await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 10_000 }).toEqual([]);
     expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
-    expect(filesIn(`${world.stateDir}/containers`)).toEqual([]);
     expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
     expect(ips.map(releases)).toEqual(before.map((count) => count + 1));
   });
@@ -138,7 +139,7 @@ describe('podman restart on a LAN with DHCPv6 (dhcpcd)', () => {
     await expect.poll(() => serverLeases(world6.lab).filter((lease) => lease.ip === before.ip), { timeout: 10_000 }).toEqual([]);
     await expect.poll(() => releases().length, { timeout: 10_000 }).toBe(releasedBefore.length + 2);
     expect(releases().slice(releasedBefore.length).filter((line) => line.includes(` ${before.ip} `))).toHaveLength(1);
+    await expect.poll(() => filesIn(`${world6.stateDir}/containers`), { timeout: 10_000 }).toEqual([]);
     expect(linkNames(world6.lab.hostNs)).toEqual(baseline6);
-    expect(filesIn(`${world6.stateDir}/containers`)).toEqual([]);
   });
 });

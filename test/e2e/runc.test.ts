@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
-import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, clientsOf, holdersOf } from '../helpers/host.js';
+import { IPPER, filesIn, isPidAlive, linkNames, namespaceView, clientsOf, holdersOf, waitForRemoval } from '../helpers/host.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import { runHook } from '../helpers/hook.js';
 
@@ -31,7 +31,7 @@ function newContainer(args: string[] = ['/bin/busybox', 'httpd', '-f', '-p', '80
 
 beforeAll(() => {
   world = createWorld('ipe2e', '10.97.62');
-  runc = new Runc(world.lab, `${world.dir}/runc`);
+  runc = new Runc(world.lab, `${world.dir}/runc`, (id) => waitForRemoval(world.stateDir, id));
   rootfs = `${world.dir}/rootfs`;
   ensureBusyboxRootfs(rootfs);
 });

@@ -1,8 +1,9 @@
 // Runs the built binary as a runtime would: in the lab host's namespace, state on stdin.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { Lab } from '../lab/lab.js';
-import { IPPER, isPidAlive } from './host.js';
+import { IPPER, isPidAlive, waitForRemoval } from './host.js';
 
 export interface HookResult {
   status: number | null;
@@ -18,7 +19,28 @@ export function runHook(lab: Lab, configPath: string, stage: string | undefined,
     cwd: '/',
     timeout: 60_000,
   });
+  if (result.status === 0 && isPoststop(stage, stdin)) waitForPoststopRemoval(configPath, stdin);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function isPoststop(stage: string | undefined, stdin: string): boolean {
+  if (stage !== undefined) return stage === 'poststop';
+  try {
+    return (JSON.parse(stdin) as { status?: unknown }).status === 'stopped';
+  } catch {
+    return false;
+  }
+}
+
+/** poststop is answered once the lease is released; the supervisor removes the rest just after (waitForRemoval). */
+function waitForPoststopRemoval(configPath: string, stdin: string): void {
+  try {
+    const { stateDir } = JSON.parse(readFileSync(configPath, 'utf8')) as { stateDir?: unknown };
+    const { id } = JSON.parse(stdin) as { id?: unknown };
+    if (typeof stateDir === 'string' && typeof id === 'string') waitForRemoval(stateDir, id);
+  } catch {
+    // not a JSON config or state: nothing to wait for
+  }
 }
 
 export function ociState(fields: Record<string, unknown>): string {

@@ -1,6 +1,8 @@
 // What the tests look at on the real system: links, processes, records, files.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { inNs } from '../lab/lab.js';
+import { inNs, pause } from '../lab/lab.js';
+import { isContainerAlive } from '../../src/store/container-ref.js';
+import { readRecord, recordKeysOf } from '../../src/store/records.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const IPPER = `${ROOT}/dist/ipper`;
@@ -149,4 +151,40 @@ export function holdersOf(netnsInode: number): number[] {
       return [];
     }
   });
+}
+
+/**
+ * Waits (polling, bounded) until the supervisor has finished a poststop: it answers the hook once
+ * the lease is released and removes the link, filter element and record just after, the record
+ * last. A record kept for a container that still runs (a late poststop) ends the wait too. Returns
+ * whether it ended that way; a test then asserts on what is left.
+ */
+export function waitForRemoval(stateDir: string, id: string, timeoutMs = 10_000): boolean {
+  return waitUntilSettled(stateDir, () => recordKeysOf(stateDir, id), timeoutMs);
+}
+
+/** waitForRemoval for every container of the state dir. */
+export function waitForAllRemovals(stateDir: string, timeoutMs = 10_000): boolean {
+  return waitUntilSettled(stateDir, () => recordKeysIn(stateDir), timeoutMs);
+}
+
+function recordKeysIn(stateDir: string): string[] {
+  try {
+    return readdirSync(`${stateDir}/containers`).filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -'.json'.length));
+  } catch {
+    return [];
+  }
+}
+
+function waitUntilSettled(stateDir: string, keys: () => string[], timeoutMs: number): boolean {
+  const settled = (): boolean => keys().every((key) => {
+    const record = readRecord(stateDir, key);
+    return record !== undefined && record.phase === 'active' && isContainerAlive(record);
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (!settled()) {
+    if (Date.now() >= deadline) return false;
+    pause(20);
+  }
+  return true;
 }

@@ -163,6 +163,8 @@ export async function expectInstalledRelease(lab: Lab, ip: string, baselineLinks
   await expect.poll(() => filesIn(`${INSTALLED.stateDir}/containers`), { timeout: timeoutMs }).toEqual([]);
   await expect.poll(() => serverLeases(lab).map((lease) => lease.ip), { timeout: 10_000 }).not.toContain(ip);
   expect(inNs(lab.dhcpNs, ['/bin/cat', lab.serverLog])).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${ip.replace(/\./g, '\\.')} `));
+  // poststop answers once the release has left; the supervisor removes the rest just after, the record last.
+  await expect.poll(() => filesIn(`${INSTALLED.stateDir}/containers`), { timeout: 10_000 }).toEqual([]);
   expect(linkNames(lab.hostNs)).toEqual(baselineLinks);
   expect(installedClients()).toEqual([]);
 }

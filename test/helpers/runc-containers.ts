@@ -7,7 +7,7 @@ import { inNs, type Lab } from '../lab/lab.js';
 import { Runc, ensureBusyboxRootfs, writeBundle } from '../lab/runc.js';
 import type { ContainerRecord } from '../../src/store/records.js';
 import { createWorld, type TestWorld } from './env.js';
-import { IPPER, clientsOf, filesIn, linkNames } from './host.js';
+import { IPPER, clientsOf, filesIn, linkNames, waitForRemoval } from './host.js';
 import { inspect } from './network.js';
 
 export interface Container {
@@ -30,7 +30,7 @@ export class RuncContainers {
     readonly world: TestWorld,
     readonly rootfs: string,
   ) {
-    this.runc = new Runc(world.lab, `${world.dir}/runc`);
+    this.runc = new Runc(world.lab, `${world.dir}/runc`, (id) => waitForRemoval(world.stateDir, id));
   }
 
   inspect(id: string): { Container: string; NetworkSettings: Record<string, unknown> } {

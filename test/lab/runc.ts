@@ -61,6 +61,8 @@ export class Runc {
   constructor(
     private readonly lab: Lab,
     private readonly root: string,
+    /** Called after each delete: a test waits there until ipper has removed what poststop began removing. */
+    private readonly afterRemove: (id: string) => void = () => undefined,
   ) {}
 
   // nsenter, not `ip netns exec`: the latter mounts a new /sys, which hides the cgroup mount.
@@ -102,6 +104,7 @@ export class Runc {
   /** Kill and delete: runc runs poststop. */
   remove(id: string): void {
     this.run(['delete', '--force', id], true);
+    this.afterRemove(id);
   }
 
   list(): string[] {

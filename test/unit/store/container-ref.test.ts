@@ -2,8 +2,10 @@ import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isContainerAlive, pidInContainer } from '../../../src/store/container-ref.js';
 import { recordSchema } from '../../../src/store/records.js';
-import { attachRequestSchema, PROTOCOL_VERSION } from '../../../src/supervisor/protocol.js';
+import { PROTOCOL_VERSION, requestSchemas } from '../../../src/supervisor/protocol.js';
 import { containerRefOf } from '../../../src/supervisor/container-of.js';
+
+const attachRequestSchema = requestSchemas().attach;
 
 const ownNetns = statSync('/proc/self/ns/net').ino;
 

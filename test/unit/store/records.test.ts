@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { recordSchema } from '../../../src/store/records.js';
-import { attachRequestSchema, detachRequestSchema, PROTOCOL_VERSION } from '../../../src/supervisor/protocol.js';
+import { PROTOCOL_VERSION, requestSchemas } from '../../../src/supervisor/protocol.js';
+
+const { attach: attachRequestSchema, detach: detachRequestSchema } = requestSchemas();
 
 // A record as the version before dual stack wrote it: no modes, no IPv6, no resolv.conf.
 const PREVIOUS = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LinkEvent } from '../../../src/net/link-monitor.js';
 import type { LinkState } from '../../../src/net/links.js';
-import { emptyView, noteLinkEvent, planPass, type WatchView } from '../../../src/supervisor/bridge-plan.js';
+import { emptyView, noteLinkEvent, planPass, RENEW_SPACING_MS, RENEW_SPREAD_MAX_MS, spreadRenewals, type WatchView } from '../../../src/supervisor/bridge-plan.js';
 
 const A = { id: 'a', hostVeth: 'ipraaaaaaaaaaaa', bridge: 'br0' };
 const B = { id: 'b', hostVeth: 'iprbbbbbbbbbbbb', bridge: 'br0' };
@@ -127,5 +127,45 @@ describe('planPass', () => {
   it('a port whose link is gone (its container is being removed) is left to the teardown', () => {
     const plan = planPass([BR0], [A], new Set());
     expect(plan.reattach).toEqual([]);
+  });
+});
+
+describe('spreadRenewals', () => {
+  /** A seeded sequence in [0, 1): the property checks see many draws, reproducibly. */
+  function seeded(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+  }
+
+  it('sends a single renewal at once, and none for none', () => {
+    expect(spreadRenewals(0)).toEqual([]);
+    expect(spreadRenewals(1, () => 0.9)).toEqual([0]);
+  });
+
+  it('gives each renewal its own slot of the spacing, in order, at a random point within it', () => {
+    const delays = spreadRenewals(10, seeded(7));
+    delays.forEach((delay, index) => {
+      expect(delay).toBeGreaterThanOrEqual(index * RENEW_SPACING_MS);
+      expect(delay).toBeLessThan((index + 1) * RENEW_SPACING_MS);
+    });
+    expect(spreadRenewals(3, () => 0)).toEqual([0, RENEW_SPACING_MS, 2 * RENEW_SPACING_MS]);
+    expect(new Set([0.1, 0.5, 0.9].map((draw) => spreadRenewals(2, () => draw)[1])).size).toBe(3);
+  });
+
+  it('a thousand renewals: all within the bounded window, never two in one slot', () => {
+    for (const count of [2, 100, 1000, 5000]) {
+      for (const draw of [() => 0, () => 0.999_999, seeded(count)]) {
+        const delays = spreadRenewals(count, draw);
+        const slot = Math.min(RENEW_SPACING_MS, RENEW_SPREAD_MAX_MS / count);
+        expect(delays).toHaveLength(count);
+        expect(Math.max(...delays)).toBeLessThan(Math.min(count * RENEW_SPACING_MS, RENEW_SPREAD_MAX_MS));
+        expect(new Set(delays.map((delay) => Math.floor(delay / slot))).size).toBe(count);
+      }
+    }
+    // A draw of exactly 1 (Math.random never gives one; an injected one might) stays in its slot.
+    expect(spreadRenewals(2, () => 1)[1]).toBeLessThan(2 * RENEW_SPACING_MS);
   });
 });
