@@ -4,7 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, serverLeases, sh, startServer, stopServer } from '../lab/lab.js';
-import { askToRenew, createWorld, TEST_DHCP_CLIENT, type TestWorld } from '../helpers/env.js';
+import { DHCP_CLIENTS } from '../../src/dhcp/driver.js';
+import { askToRenew, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState, runHook } from '../helpers/hook.js';
 import { IPPER, clientsOf, filesIn, isPidAlive, linkNames, namespaceView, processesMatching } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
@@ -328,9 +329,9 @@ describe('load', () => {
   });
 });
 
-// Also with dhcpcd, the default, whatever the test client: its restart fails before the client
-// runs (ipper-helper's bind mounts need the interface), unlike the others' which start and die.
-describe.each([...new Set([TEST_DHCP_CLIENT, 'dhcpcd'])])('a DHCP client that crash-loops (%s)', (dhcpClient) => {
+// Each client, whatever the test client: dhcpcd's restart fails before the client runs
+// (ipper-helper's bind mounts need the interface); the others start and die.
+describe.each(DHCP_CLIENTS)('a DHCP client that crash-loops (%s)', (dhcpClient) => {
   it('is restarted with exponential backoff, never a fork storm', async () => {
     world.writeConfig({ ...CONFIG, dhcpClient });
     const container = await fake();

@@ -165,10 +165,14 @@ describe('a LAN with router advertisements (dnsmasq ra-only: SLAAC)', () => {
     })();
   });
 
-  it('dhcpv6 with a client that does no DHCPv6 fails the hook naming the one that does; nothing made', () => {
-    if (driverFor(TEST_DHCP_CLIENT).dhcpv6) return; // dhcpcd: see dualstack-dhcpv6.test.ts
-    expect(containers.failToCreate({ 'ipper.ipv6': 'dhcpv6' })).toMatch(/ipv6 .*dhcpv6.* needs a DHCP client that does DHCPv6: set dhcpClient to .*dhcpcd.* \[NOT_SUPPORTED\]/);
-    expect(containers.failToCreate({ 'ipper.ipv6': 'stateful' })).toMatch(/annotation ipper\.ipv6: .*stateful.* is not one of off, slaac, dhcpv6, auto/);
+  it('dhcpv6 with a client that does no DHCPv6 (udhcpc) fails the hook naming the one that does; nothing made', () => {
+    world.writeConfig({ dhcpClient: 'udhcpc' });
+    try {
+      expect(containers.failToCreate({ 'ipper.ipv6': 'dhcpv6' })).toMatch(/ipv6 .*dhcpv6.* needs a DHCP client that does DHCPv6: set dhcpClient to .*dhcpcd.* \[NOT_SUPPORTED\]/);
+      expect(containers.failToCreate({ 'ipper.ipv6': 'stateful' })).toMatch(/annotation ipper\.ipv6: .*stateful.* is not one of off, slaac, dhcpv6, auto/);
+    } finally {
+      world.writeConfig();
+    }
     containers.expectClean(baseline);
   });
 
