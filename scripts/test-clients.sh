@@ -4,7 +4,8 @@
 # all three), so that each client passes the whole runc suite. Not part of `npm test`, which
 # runs them with dhcpcd only (and clients.test.ts, the strace test and the crash-loop test with all three).
 # Left out: the files that install into the real /etc (*-operator, package, podman*, docker*),
-# which must not run beside anything else, and the files that choose their clients themselves.
+# which must not run beside anything else, and the two that run every client themselves
+# (clients.test.ts, and no-shell.test.ts: the strace test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +18,9 @@ for client in "${clients[@]}"; do
   esac
 done
 
-# Every file with a lab world (createWorld) whose client is the test default.
-mapfile -t files < <(grep -l 'createWorld(' test/netns/*.test.ts test/e2e/*.test.ts \
-  | grep -v -E '/(.*-operator|package|podman.*|docker.*)\.test\.ts$' \
-  | xargs grep -L 'DHCP_CLIENTS')
+# Every file with a lab world (createWorld, runcWorld) whose client is the test default.
+mapfile -t files < <(grep -l -E 'createWorld\(|runcWorld\(' test/netns/*.test.ts test/e2e/*.test.ts \
+  | grep -v -E '/(.*-operator|package|podman.*|docker.*|clients|no-shell)\.test\.ts$')
 
 bash scripts/setup.sh
 npm run -s build
