@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileS
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { serverLeases, sh } from '../lab/lab.js';
-import { busyboxImageTar, ensureBusyboxRootfs } from '../lab/runc.js';
+import { ensureBusyboxRootfs } from '../lab/runc.js';
 import { MachineContainerd } from '../helpers/containerd.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, ROOT, filesIn, isPidAlive, linkNames, namespaceView } from '../helpers/host.js';
@@ -30,7 +30,7 @@ const SUBNET = '10.97.78';
 const NET_D = '/etc/cni/net.d';
 const CONFLIST = `${NET_D}/10-lan.conflist`;
 const PLUGIN_LINKS = ['/opt/cni/bin/ipper', '/usr/lib/cni/ipper'];
-const IMAGE = 'localhost/ipper-busybox:latest';
+const IMAGE = OperatorPodman.IMAGE;
 const PAGE = 'hello from an ipper container\n';
 const prefix = process.env['IPPER_LAB_PREFIX'] ?? '';
 /** The runtimes' CNI result cache (libcni's default): what a DEL never came for stays there. */
@@ -65,8 +65,7 @@ beforeAll(() => {
   baselineLinks = linkNames(world.lab.hostNs);
   pluginLinksBefore = PLUGIN_LINKS.filter(exists);
   machine = new InstalledMachine();
-  podman = new OperatorPodman(world.lab, `${world.dir}/podman`);
-  podman.run(['import', busyboxImageTar(`${world.dir}/rootfs`, `${world.dir}/busybox.tar`), IMAGE]);
+  podman = OperatorPodman.withBusybox(world.lab, world.dir);
 });
 
 afterAll(async () => {

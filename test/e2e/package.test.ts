@@ -18,7 +18,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const VERSION: string = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version;
 const DEB = `./dist/ipper_${VERSION}_amd64.deb`;
 const SUBNET = '10.97.92';
-const IMAGE = 'localhost/ipper-busybox:latest';
+const IMAGE = OperatorPodman.IMAGE;
 const APT_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DEBIAN_FRONTEND: 'noninteractive' };
 const EDITED_CONFIG = `${JSON.stringify({ bridge: 'br0', logLevel: 'debug' }, null, 2)}\n`;
 
@@ -108,8 +108,7 @@ describe('apt-get install ./dist/ipper_*.deb', () => {
   });
 
   it('a Podman container with no extra flags gets a lease (Podman finds the hook by its own defaults)', async () => {
-    podman = new OperatorPodman(world.lab, `${world.dir}/podman`);
-    podman.run(['import', busyboxImageTar(`${world.dir}/rootfs`, `${world.dir}/busybox.tar`), IMAGE]);
+    podman = OperatorPodman.withBusybox(world.lab, world.dir);
     const id = podman.run(['run', '-d', '--network', 'none', '--annotation', 'ipper.bridge=br0', ...OperatorPodman.RUN_LIMITS, IMAGE, '/bin/busybox', 'sleep', '600']);
     const ip = await expectLease(Number(podman.run(['inspect', '--format', '{{.State.Pid}}', id])));
     expect(serverLeases(world.lab).map((lease) => lease.ip)).toContain(ip);

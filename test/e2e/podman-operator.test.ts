@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredHooksDirs } from '../../src/cli/hooks-files.js';
 import { serverLeases, sh } from '../lab/lab.js';
-import { busyboxImageTar } from '../lab/runc.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { IPPER, filesIn, linkNames, namespaceView } from '../helpers/host.js';
 import { INSTALLED, installedClients, installedSupervisorPid, InstalledMachine, expectInstalledLease, expectInstalledRelease } from '../helpers/installed.js';
@@ -17,7 +16,7 @@ let world: TestWorld;
 let podman: OperatorPodman;
 let machine: InstalledMachine | undefined;
 let baselineLinks: string[];
-const IMAGE = 'localhost/ipper-busybox:latest';
+const IMAGE = OperatorPodman.IMAGE;
 const SUBNET = '10.97.75';
 
 /** Podman off the machine, the supervisor stopped, ipper uninstalled, the machine's own files back. */
@@ -31,8 +30,7 @@ beforeAll(() => {
   world = createWorld('ipop', SUBNET);
   baselineLinks = linkNames(world.lab.hostNs);
   machine = new InstalledMachine();
-  podman = new OperatorPodman(world.lab, `${world.dir}/podman`);
-  podman.run(['import', busyboxImageTar(`${world.dir}/rootfs`, `${world.dir}/busybox.tar`), IMAGE]);
+  podman = OperatorPodman.withBusybox(world.lab, world.dir);
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 // Rootful Podman pointed at a test's own storage, containers.conf and hooks dir, run in the lab host.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { sh, type Lab } from '../lab/lab.js';
+import { busyboxImageTar } from '../lab/runc.js';
 import { ROOT } from './host.js';
 
 export class Podman {
@@ -48,6 +49,16 @@ export class OperatorPodman {
       '--root', `${dir}/root`, '--runroot', `${dir}/runroot`, '--storage-driver', 'vfs',
       '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
     ];
+  }
+
+  /** The lab's busybox image, as `withBusybox` imports it. */
+  static readonly IMAGE = 'localhost/ipper-busybox:latest';
+
+  /** Podman with its storage in `<worldDir>/podman` and the lab's busybox imported as IMAGE. */
+  static withBusybox(lab: Lab, worldDir: string): OperatorPodman {
+    const podman = new OperatorPodman(lab, `${worldDir}/podman`);
+    podman.run(['import', busyboxImageTar(`${worldDir}/rootfs`, `${worldDir}/busybox.tar`), OperatorPodman.IMAGE]);
+    return podman;
   }
 
   /** `podman run` flags this machine needs (see above); they say nothing about hooks. */
