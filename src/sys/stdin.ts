@@ -1,5 +1,5 @@
 import { readSync } from 'node:fs';
-import { IpperError } from '../errors.js';
+import { IpperError, isErrnoCode } from '../errors.js';
 
 export const MAX_STATE_BYTES = 1024 * 1024;
 
@@ -10,10 +10,10 @@ export const MAX_STATE_BYTES = 1024 * 1024;
  */
 export async function readStdin(limit = MAX_STATE_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
-  const size = { bytes: 0 };
+  let bytes = 0;
   const keep = (chunk: Buffer): void => {
-    size.bytes += chunk.length;
-    if (size.bytes > limit) throw new IpperError('INVALID_OCI_STATE', `OCI state on stdin is larger than ${limit} bytes`);
+    bytes += chunk.length;
+    if (bytes > limit) throw new IpperError('INVALID_OCI_STATE', `OCI state on stdin is larger than ${limit} bytes`);
     chunks.push(chunk);
   };
   if (!readBlocking(keep)) {
@@ -30,9 +30,8 @@ function readBlocking(keep: (chunk: Buffer) => void): boolean {
     try {
       count = readSync(0, buffer, 0, buffer.length, null);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') return false;
-      if (code === 'EOF') return true;
+      if (isErrnoCode(error, 'EAGAIN')) return false;
+      if (isErrnoCode(error, 'EOF')) return true;
       throw error;
     }
     if (count === 0) return true;
