@@ -2,7 +2,7 @@
 # npm run test:clients [-- udhcpc|dhclient|dhcpcd ...]: the root tiers' files that run against
 # the lab with the test world's DHCP client (IPPER_TEST_DHCP_CLIENT), once per client (default:
 # all three), so that each client passes the whole runc suite. Not part of `npm test`, which
-# runs them with udhcpc only (and clients.test.ts, the strace test and the crash-loop test with all three).
+# runs them with dhcpcd only (and clients.test.ts, the strace test and the crash-loop test with all three).
 # Left out: the files that install into the real /etc (*-operator, package, podman*, docker*),
 # which must not run beside anything else, and the two that run every client themselves
 # (clients.test.ts, and no-shell.test.ts: the strace test).

@@ -159,5 +159,10 @@ export const dhcpcd: DhcpDriver = {
   release: { kind: 'signal', signal: 'SIGALRM' },
   // A bound DHCPv6 lease is released at once on SIGALRM, before dhcpcd exits, with no line of its own.
   releaseSent: (log, held = { ipv4: true, ipv6: false }) => (!held.ipv4 || /releasing lease of /.test(log)) && (!held.ipv6 || /received SIGALRM, releasing/.test(log)),
-  exchangeSeen: (log) => ({ discovers: countMatches(log, /soliciting a DHCP lease|sending DISCOVER/g), requests: countMatches(log, /offered \S+ from|sending REQUEST/g) }),
+  // INIT-REBOOT ("rebinding lease of") is a request too; an advertisement with no address asks for none.
+  exchangeSeen: (log) => ({
+    discovers: countMatches(log, /soliciting a DHCP lease|sending DISCOVER/g),
+    requests: countMatches(log, /offered \S+ from|sending REQUEST|rebinding lease of/g),
+    requests6: countMatches(log, /ADV (?!\(no address\))\S+ from|rebinding prior DHCPv6 lease/g),
+  }),
 };

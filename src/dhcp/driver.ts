@@ -114,8 +114,10 @@ export type RenewMethod = { kind: 'signal'; signal: NodeJS.Signals } | { kind: '
 export interface ExchangeSeen {
   /** DHCPDISCOVERs sent. */
   discovers: number;
-  /** DHCPREQUESTs sent (an offer came back). */
+  /** DHCPREQUESTs sent (an offer came back, or the client asked again for the address it had). */
   requests: number;
+  /** DHCPv6 REQUESTs for an address (an advertisement offered one), where the client does DHCPv6. */
+  requests6?: number;
 }
 
 export interface DhcpDriver {

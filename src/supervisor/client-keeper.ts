@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isContainerAlive } from '../store/container-ref.js';
 import { signal } from '../sys/proc.js';
-import { clientLogPath, endClientLeftovers, newClientToken, startClient, stopClient, type ClientHandle } from './clients.js';
+import { clientLogPath, endClientLeftovers, freezeClient, newClientToken, startClient, stopClient, thawClient, type ClientHandle } from './clients.js';
 import { clientTarget, persist, type SupervisorContext } from './context.js';
 import { advance, RESTART_MIN_MS, type Entry } from './entries.js';
 import { isTearingDown, type LeaseWaitOutcome } from './lifecycle.js';
@@ -21,7 +21,9 @@ export async function startClientFor(context: SupervisorContext, entry: Entry): 
   try {
     client = await startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netns: record.container }, token);
     if (isTearingDown(entry.state)) {
-      await stopClient(context.paths, entry.driver, client, clientTarget(context, entry)); // torn down while it started: it must not outlive the entry
+      // Torn down while it started: it must not outlive the entry, nor leave a lease behind.
+      const settled = await settleUnboundClient(context, entry, client, 0);
+      await stopClient(context.paths, entry.driver, client, clientTarget(context, entry), { release: settled !== 'nothing-requested' });
       return;
     }
     advance(entry, { type: 'client-started' });
@@ -105,6 +107,24 @@ export function waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal
     entry.leaseWaiters.add(finish);
     abort.addEventListener('abort', onAbort);
   });
+}
+
+/**
+ * What becomes of a client that is to stop before it bound. It is frozen first, so that no request
+ * can leave between the look at its log and the signal (dhcpcd does not act on a signal in its
+ * first milliseconds, and went on to take a lease). Its log then says whether it ever asked the
+ * server for an address: if not, the server holds nothing for it and it may simply be killed
+ * ('nothing-requested'). If so, the server may have acknowledged it: it goes on for `graceMs` to
+ * bind ('bound'), so that its release can reach the server, or stays 'requested'.
+ */
+export async function settleUnboundClient(context: SupervisorContext, entry: Entry, client: ClientHandle, graceMs: number): Promise<'nothing-requested' | 'bound' | 'requested'> {
+  const frozen = await freezeClient(client);
+  const seen = entry.driver.exchangeSeen(clientLogSince(context, entry));
+  const requested = seen.requests > 0 || (seen.requests6 ?? 0) > 0;
+  if (!requested && frozen !== 'running') return 'nothing-requested';
+  thawClient(client);
+  if (!requested || graceMs === 0) return 'requested';
+  return (await waitForLease(entry, graceMs, new AbortController().signal)) === 'bound' ? 'bound' : 'requested';
 }
 
 /** What the current client printed since it started. */

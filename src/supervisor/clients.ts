@@ -12,7 +12,7 @@ import { inNetns, openContainerNetns, openContainerRefNetns, type NetnsHandle } 
 import { fileStem } from '../store/records.js';
 import { run, spawnDetached } from '../sys/exec.js';
 import { ensurePrivateDir, openForAppendNoFollow, writeFileAtomic } from '../sys/fs.js';
-import { isAlive, processesInMountNs, readMountNsInode, readNetnsInode, readStartTime, signal, type ProcessIdentity } from '../sys/proc.js';
+import { isAlive, isStopped, mountNamespacesShowing, processesInMountNs, readMountNsInode, readNetnsInode, readStartTime, signal, type ProcessIdentity } from '../sys/proc.js';
 import type { SupervisorPaths } from './paths.js';
 
 export interface ClientHandle {
@@ -233,6 +233,34 @@ export function endClientLeftovers(handle: Pick<ClientHandle, 'mountNs'>): void 
   }
 }
 
+/**
+ * Ends a client's processes that outlived it with no handle to find them by: dhcpcd's helpers
+ * after its main process was killed while no supervisor ran (nobody held its mount namespace).
+ * They hold the container's namespace and a socket on its address for ever. Found by the
+ * container's private directory, which their namespace shows at the driver's mount point; called
+ * before that directory goes.
+ */
+export function endOrphanedClientProcesses(paths: SupervisorPaths, driver: DhcpDriver, containerId: string): void {
+  const { privateDir } = driver;
+  if (privateDir === undefined) return;
+  let dir;
+  try {
+    dir = lstatSync(`${clientDir(paths, containerId)}/${privateDir.name}`);
+  } catch {
+    return; // never started here, or already removed
+  }
+  if (!dir.isDirectory()) return;
+  const namespaces = mountNamespacesShowing(privateDir.mountpoint, dir);
+  if (namespaces.size === 0) return;
+  const clients = installedClientExecutables();
+  for (const inode of namespaces) {
+    for (const process of processesInMountNs(inode)) {
+      const exe = exeOf(process.pid);
+      if (exe !== undefined && clients.has(exe)) signal(process, 'SIGKILL');
+    }
+  }
+}
+
 export function waitForExit(identity: ProcessIdentity, pollMs: number, timeoutMs = Infinity): Promise<void> {
   return new Promise((resolve) => {
     const deadline = Date.now() + timeoutMs;
@@ -248,6 +276,32 @@ export function waitForExit(identity: ProcessIdentity, pollMs: number, timeoutMs
   });
 }
 
+/** How long a client may take to stop on SIGSTOP (it may be in an uninterruptible wait). */
+const FREEZE_TIMEOUT_MS = 1000;
+
+/**
+ * Freezes a client with SIGSTOP, which no process can block or ignore, and waits until it has
+ * stopped: from then on it sends nothing, so the messages its log shows are all it ever sent.
+ * 'running': it did not stop in time (and is let go on).
+ */
+export async function freezeClient(handle: Pick<ClientHandle, 'identity'>): Promise<'frozen' | 'gone' | 'running'> {
+  if (!signal(handle.identity, 'SIGSTOP')) return 'gone';
+  const deadline = Date.now() + FREEZE_TIMEOUT_MS;
+  for (let delayMs = 1; !isStopped(handle.identity); delayMs = Math.min(20, delayMs * 2)) {
+    if (!isAlive(handle.identity)) return 'gone';
+    if (Date.now() > deadline) {
+      thawClient(handle);
+      return 'running';
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+  return 'frozen';
+}
+
+export function thawClient(handle: Pick<ClientHandle, 'identity'>): void {
+  signal(handle.identity, 'SIGCONT');
+}
+
 /** How a client ended: on our signal (after its release), killed after the grace, or already gone. */
 export type StopOutcome = 'terminated' | 'killed' | 'gone';
 
@@ -257,8 +311,9 @@ export type StopOutcome = 'terminated' | 'killed' | 'gone';
  * namespace (dhclient -r), which this holds open meanwhile: the client may be the last process in
  * it.
  */
-export async function stopClient(paths: SupervisorPaths, driver: DhcpDriver, handle: ClientHandle, target: ReleaseTarget, graceMs = 3000): Promise<StopOutcome> {
+export async function stopClient(paths: SupervisorPaths, driver: DhcpDriver, handle: ClientHandle, target: ReleaseTarget, { release = true, graceMs = 3000 } = {}): Promise<StopOutcome> {
   try {
+    if (!release) return (await killProcess(handle.identity)) ? 'killed' : 'gone';
     return await stopAndRelease(paths, driver, handle, target, graceMs);
   } finally {
     endClientLeftovers(handle);
@@ -304,8 +359,15 @@ async function signalAndWait(handle: ClientHandle, sig: NodeJS.Signals, graceMs:
 /** A duplicate client holds the same lease as the live one: it goes without a release. */
 export async function killClient(identity: ProcessIdentity): Promise<void> {
   const handle = adoptClient(identity, '', 20);
-  if (signal(identity, 'SIGKILL')) await waitForExit(identity, 20, 3000);
+  await killProcess(identity);
   endClientLeftovers(handle);
+}
+
+/** SIGKILL (a frozen process too), and its end awaited; false: it was gone already. */
+async function killProcess(identity: ProcessIdentity): Promise<boolean> {
+  if (!signal(identity, 'SIGKILL')) return false;
+  await waitForExit(identity, 20, 3000);
+  return true;
 }
 
 /** The interface a running client serves: every driver's argv ends with it. */

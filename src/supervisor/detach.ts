@@ -3,7 +3,7 @@
 import { writeRecord } from '../store/records.js';
 import { isContainerAlive } from '../store/container-ref.js';
 import type { StopOutcome } from './clients.js';
-import { clientLogSince, waitForLease } from './client-keeper.js';
+import { clientLogSince, settleUnboundClient } from './client-keeper.js';
 import { clientTarget, type SupervisorContext } from './context.js';
 import { advance, wakeLeaseWaiters, type DetachOutcome, type Entry, type TeardownOutcome } from './entries.js';
 import { hasBound, isTearingDown, type LifecycleState } from './lifecycle.js';
@@ -73,12 +73,16 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
   const began = performance.now();
   const ip = record.lease?.ip;
   let clientBound = hasBound(before);
+  // Whether the server may hold a lease the record does not know: the client asked for one.
+  let requested = false;
   let released = record.lease === null && !clientBound;
   try {
-    // A request the server may already have acknowledged: let the client finish it, so that it
-    // holds the lease and its release reaches the server (killed now, the lease would leak).
-    if (entry.client !== undefined && !clientBound && entry.driver.exchangeSeen(clientLogSince(context, entry)).requests > 0) {
-      clientBound = (await waitForLease(entry, REQUEST_GRACE_MS, new AbortController().signal)) === 'bound';
+    // A client that never asked for an address goes without a release; one whose request the
+    // server may have acknowledged is let finish it, so that its release reaches the server.
+    if (entry.client !== undefined && !clientBound) {
+      const settled = await settleUnboundClient(context, entry, entry.client, REQUEST_GRACE_MS);
+      clientBound = settled === 'bound';
+      requested = settled === 'requested';
     }
     advance(entry, { type: 'release' });
     await tearDownNetwork({
@@ -86,10 +90,11 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
       record,
       driver: entry.driver,
       client: entry.client,
+      release: clientBound || requested || record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0,
       target: clientTarget(context, entry),
       forgetPort: () => context.portFilter.forget(record, entry.key),
       afterStop: (outcome) => {
-        if (outcome !== undefined) released = releaseSent(context, entry, outcome, clientBound);
+        if (outcome !== undefined) released = releaseSent(context, entry, outcome, clientBound || requested);
         if (released && record.lease !== null) {
           // Said on disk at once: if the rest fails, the teardown that finishes it knows the lease is gone.
           record.lease = null;
@@ -113,11 +118,12 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
 }
 
 /**
- * Whether the stopped client released its lease: it had none to release, or it ended on our
- * signal and its log (its release command's, for dhclient) says it sent the release.
+ * Whether the stopped client released its lease: it had none to release (it never bound nor asked
+ * for one), or it ended on our signal and its log (its release command's, for dhclient) says it
+ * sent the release.
  */
-function releaseSent(context: SupervisorContext, entry: Entry, outcome: StopOutcome, clientBound: boolean): boolean {
-  if (!clientBound && entry.record.lease === null) return true; // no lease to release
+function releaseSent(context: SupervisorContext, entry: Entry, outcome: StopOutcome, mayHoldLease: boolean): boolean {
+  if (!mayHoldLease && entry.record.lease === null) return true; // no lease to release
   if (outcome !== 'terminated') return false;
   // [dual stack] the families that held a lease (dhcpv6.ts)
   return entry.driver.releaseSent(clientLogSince(context, entry), { ipv4: entry.record.lease !== null, ipv6: (entry.record.dhcpv6?.addresses.length ?? 0) > 0 });

@@ -43,6 +43,12 @@ export function isAlive(identity: ProcessIdentity): boolean {
   return readStartTime(identity.pid) === identity.startTime;
 }
 
+/** Whether the process is stopped by a signal (state T): it runs no code until SIGCONT. */
+export function isStopped(identity: ProcessIdentity): boolean {
+  const stat = readProcStat(identity.pid);
+  return stat !== undefined && stat.startTime === identity.startTime && stat.state === 'T';
+}
+
 /** Inode of a process's network namespace: equal inodes mean the same namespace. */
 export function readNetnsInode(pid: number | 'self'): number | undefined {
   try {
@@ -78,6 +84,26 @@ export function processesInMountNs(inode: number): ProcessIdentity[] {
     if (!/^\d+$/.test(name) || readMountNsInode(Number(name)) !== inode) continue;
     const startTime = readStartTime(Number(name));
     if (startTime !== undefined) found.push({ pid: Number(name), startTime });
+  }
+  return found;
+}
+
+/**
+ * The mount namespaces whose members (those not chrooted) see the directory `dir` (dev and inode)
+ * at `mountpoint`: where a bind mount put it, found through each process's own root.
+ */
+export function mountNamespacesShowing(mountpoint: string, dir: { dev: number; ino: number }): Set<number> {
+  const found = new Set<number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const seen = statSync(`/proc/${name}/root${mountpoint}`);
+      if (seen.dev !== dir.dev || seen.ino !== dir.ino) continue;
+    } catch {
+      continue; // not there, chrooted, or gone
+    }
+    const inode = readMountNsInode(Number(name));
+    if (inode !== undefined) found.add(inode);
   }
   return found;
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serverLeases } from '../lab/lab.js';
 import { createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, ociState } from '../helpers/hook.js';
-import { IPPER, clientsOf, filesIn, linkNames } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, holdersOf, linkNames } from '../helpers/host.js';
 import { inspect } from '../helpers/network.js';
 
 const WORKERS = 3;
@@ -33,6 +33,8 @@ afterAll(async () => {
 
 it('links, records, clients and server leases match the live containers after churn', async () => {
   const live = new Map<string, FakeContainer>();
+  // Every container's namespace: once all are gone, no process may hold one (a client's helper).
+  const namespaces = new Set<number>();
   let serial = 0;
   const deadline = Date.now() + DURATION_MS;
   const worker = async (): Promise<void> => {
@@ -49,6 +51,7 @@ it('links, records, clients and server leases match the live containers after ch
       const id = `churn-${serial++}`;
       const container = new FakeContainer(world.lab);
       await container.ready();
+      namespaces.add(container.netnsInode);
       const killed = Math.random() < 0.15;
       const code = await hook('createRuntime', ociState({ id, pid: container.pid }), killed ? Math.floor(Math.random() * 300) : undefined);
       if (code === 0) live.set(id, container);
@@ -73,4 +76,5 @@ it('links, records, clients and server leases match the live containers after ch
   // poststop answers once the lease is released; the supervisor removes the rest just after.
   await expect.poll(() => filesIn(`${world.stateDir}/containers`), { timeout: 10_000 }).toEqual([]);
   expect(linkNames(world.lab.hostNs)).toEqual(baselineLinks);
+  await expect.poll(() => holdersOf(namespaces), { timeout: 10_000 }).toEqual([]);
 }, 300_000);

@@ -9,7 +9,7 @@ import { toolPath } from '../../src/sys/tools.js';
 import { TEST_DHCP_CLIENT, createWorld, type TestWorld } from '../helpers/env.js';
 import { Docker } from '../helpers/docker.js';
 import { FakeContainer, ociState, runHook, startFake } from '../helpers/hook.js';
-import { IPPER, isPidAlive } from '../helpers/host.js';
+import { IPPER, holdersOf, isPidAlive } from '../helpers/host.js';
 
 let world: TestWorld;
 let root: string;
@@ -304,10 +304,13 @@ describe('ipper doctor <container>', () => {
     expectFailure(run, 'container-client', new RegExp(`DHCP client \\(pid ${client.pid}\\) is not running`));
     expect(findingOf(run, 'container-port').verdict).toBe('ok');
 
+    const netnsInode = container.netnsInode;
     container.stop();
     await expect.poll(() => isPidAlive(container.pid)).toBe(false);
     expectFailure(doctor(['doc-ctr']), 'container', /its process .* is gone/);
     expect(runHook(world.lab, world.configPath, 'poststop', JSON.stringify({ ociVersion: '1.0.2', id: 'doc-ctr', status: 'stopped' })).status).toBe(0);
+    // Nothing left in its namespace: dhcpcd's helpers outlive its killed main process.
+    await expect.poll(() => holdersOf(netnsInode)).toEqual([]);
   });
 
   it('refuses a container it does not know, with one line', () => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DHCP_CLIENT, createWorld, type TestWorld } from '../helpers/env.js';
 import { FakeContainer, runHook, startFake } from '../helpers/hook.js';
-import { IPPER, clientsOf, filesIn, isPidAlive, supervisorPidOf, linkNames, namespaceView } from '../helpers/host.js';
+import { IPPER, clientsOf, filesIn, holdersOf, isPidAlive, supervisorPidOf, linkNames, namespaceView } from '../helpers/host.js';
 
 let world: TestWorld;
 let baselineLinks: string[];
@@ -117,6 +117,7 @@ describe('ipper status', () => {
     expect(supervisorPid()).toBeUndefined();
 
     // The runtime's order: the container's process ends, then poststop.
+    const namespaces = [...containers.values()].map((container) => container.netnsInode);
     for (const container of containers.values()) container.stop();
     await expect.poll(() => [...containers.values()].filter((container) => isPidAlive(container.pid))).toEqual([]);
     for (const id of ids) poststop(id);
@@ -124,6 +125,8 @@ describe('ipper status', () => {
     expect(filesIn(`${world.stateDir}/containers`).filter((name) => name.endsWith('.json'))).toEqual([]);
     await expect.poll(() => linkNames(world.lab.hostNs)).toEqual(baselineLinks);
     expect(clientsOf(world.stateDir, { all: true })).toEqual([]);
+    // Nothing left in a container's namespace: dhcpcd's helpers outlive its killed main process.
+    await expect.poll(() => namespaces.flatMap(holdersOf)).toEqual([]);
   });
 
   it('refuses an unknown argument with one line and exit 64', () => {

@@ -24,10 +24,9 @@ export interface TestWorld {
 
 /**
  * The DHCP client the root tiers run with: IPPER_TEST_DHCP_CLIENT=udhcpc|dhclient|dhcpcd (default
- * udhcpc). Not yet dhcpcd, ipper's own default: with it the churn test found two leases left on
- * the server in one run of three (issue #14), to be fixed before it becomes the test default.
+ * dhcpcd, ipper's own default; `npm run test:clients` runs the same files with the others).
  */
-export const TEST_DHCP_CLIENT = (process.env['IPPER_TEST_DHCP_CLIENT'] ?? 'udhcpc') as DhcpClientName;
+export const TEST_DHCP_CLIENT = (process.env['IPPER_TEST_DHCP_CLIENT'] ?? 'dhcpcd') as DhcpClientName;
 
 /**
  * Makes a client renew now, the way its driver is asked to (DhcpDriver.renew); returns how long to

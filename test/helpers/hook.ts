@@ -1,6 +1,6 @@
 // Runs the built binary as a runtime would: in the lab host's namespace, state on stdin.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { Lab } from '../lab/lab.js';
 import { IPPER, isPidAlive, waitForRemoval } from './host.js';
@@ -59,6 +59,11 @@ export class FakeContainer {
   /** The sleep's pid (unshare and nsenter exec it, so it is the child's pid). */
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** Its network namespace's inode (read while it runs): what holdersOf checks once it is gone. */
+  get netnsInode(): number {
+    return statSync(`/proc/${this.pid}/ns/net`).ino;
   }
 
   async ready(): Promise<void> {

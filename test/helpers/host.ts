@@ -143,10 +143,11 @@ export function clientsOf(stateDir: string, { all = false } = {}): number[] {
 }
 
 /** Processes that hold a network namespace (by inode): none may be left once a container is gone. */
-export function holdersOf(netnsInode: number): number[] {
+export function holdersOf(netnsInode: number | ReadonlySet<number>): number[] {
+  const wanted = typeof netnsInode === 'number' ? new Set([netnsInode]) : netnsInode;
   return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((name) => {
     try {
-      return statSync(`/proc/${name}/ns/net`).ino === netnsInode && isPidAlive(Number(name)) ? [Number(name)] : [];
+      return wanted.has(statSync(`/proc/${name}/ns/net`).ino) && isPidAlive(Number(name)) ? [Number(name)] : [];
     } catch {
       return [];
     }

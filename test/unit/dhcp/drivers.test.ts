@@ -248,7 +248,11 @@ describe('dhcpcd', () => {
 
   it('log: counts discovers and offers, and sees the release', () => {
     const log = 'eth0: soliciting a DHCP lease\neth0: offered 10.99.1.120 from 10.99.1.1\neth0: leased 10.99.1.120 for 120 seconds\n';
-    expect(dhcpcd.exchangeSeen(log)).toStrictEqual({ discovers: 1, requests: 1 });
+    expect(dhcpcd.exchangeSeen(log)).toStrictEqual({ discovers: 1, requests: 1, requests6: 0 });
+    // Asking again for the address it had (INIT-REBOOT), and DHCPv6: an advertisement with an address is followed by a request.
+    expect(dhcpcd.exchangeSeen('eth0: rebinding lease of 10.99.1.120\n')).toStrictEqual({ discovers: 0, requests: 1, requests6: 0 });
+    expect(dhcpcd.exchangeSeen('eth0: soliciting a DHCPv6 lease\neth0: ADV (no address) from fe80::1\n')).toStrictEqual({ discovers: 0, requests: 0, requests6: 0 });
+    expect(dhcpcd.exchangeSeen('eth0: ADV fd97::1:2 from fe80::1\neth0: rebinding prior DHCPv6 lease\n')).toStrictEqual({ discovers: 0, requests: 0, requests6: 2 });
     expect(dhcpcd.releaseSent(log)).toBe(false);
     expect(dhcpcd.releaseSent(`${log}received SIGALRM, releasing\neth0: releasing lease of 10.99.1.120\n`)).toBe(true);
  
