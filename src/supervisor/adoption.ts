@@ -3,7 +3,7 @@
 import { listRecords, recordKey, removeOrphanTempFiles, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
 import { isContainerAlive } from '../store/container-ref.js';
-import { adoptClient } from './clients.js';
+import { adoptClient, thawClient } from './clients.js';
 import { onClientExit, startClientFor } from './client-keeper.js';
 import type { SupervisorContext } from './context.js';
 import { clientNeeded } from './dhcpv6.js';
@@ -42,6 +42,8 @@ async function adoptRecord(context: SupervisorContext, record: ContainerRecord):
   const entry = context.entries.add(record, 'adopting');
   if (record.client !== null && isAlive(record.client)) {
     const client = adoptClient(record.client, record.client.token);
+    // A supervisor that died in a teardown may have left it frozen (settleUnboundClient).
+    thawClient(client);
     entry.client = client;
     advance(entry, { type: 'client-adopted', holdsLease: record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0 }); // [dual stack] either family's lease
     void client.exited.then(() => onClientExit(context, entry, client));

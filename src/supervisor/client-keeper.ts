@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isContainerAlive } from '../store/container-ref.js';
 import { signal } from '../sys/proc.js';
 import { clientLogPath, endClientLeftovers, freezeClient, newClientToken, startClient, stopClient, thawClient, type ClientHandle } from './clients.js';
+import type { ExchangeSeen } from '../dhcp/driver.js';
 import { clientTarget, persist, type SupervisorContext } from './context.js';
 import { advance, RESTART_MIN_MS, type Entry } from './entries.js';
 import { isTearingDown, type LeaseWaitOutcome } from './lifecycle.js';
@@ -22,8 +23,8 @@ export async function startClientFor(context: SupervisorContext, entry: Entry): 
     client = await startClient(context.paths, entry.driver, { ...clientTarget(context, entry), netns: record.container }, token);
     if (isTearingDown(entry.state)) {
       // Torn down while it started: it must not outlive the entry, nor leave a lease behind.
-      const settled = await settleUnboundClient(context, entry, client, 0);
-      await stopClient(context.paths, entry.driver, client, clientTarget(context, entry), { release: settled !== 'nothing-requested' });
+      const { outcome } = await settleUnboundClient(context, entry, client, 0);
+      await stopClient(context.paths, entry.driver, client, clientTarget(context, entry), { release: outcome !== 'nothing-requested' });
       return;
     }
     advance(entry, { type: 'client-started' });
@@ -109,22 +110,30 @@ export function waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal
   });
 }
 
+/** What a client stopped before it bound asked of the server (see settleUnboundClient). */
+export interface UnboundClientFate {
+  /** nothing-requested: it never asked for an address, so the server holds nothing for it. */
+  outcome: 'nothing-requested' | 'bound' | 'requested';
+  seen: ExchangeSeen;
+}
+
 /**
  * What becomes of a client that is to stop before it bound. It is frozen first, so that no request
- * can leave between the look at its log and the signal (dhcpcd does not act on a signal in its
- * first milliseconds, and went on to take a lease). Its log then says whether it ever asked the
- * server for an address: if not, the server holds nothing for it and it may simply be killed
- * ('nothing-requested'). If so, the server may have acknowledged it: it goes on for `graceMs` to
- * bind ('bound'), so that its release can reach the server, or stays 'requested'.
+ * can leave between the look at its log and the signal: a dhcpcd told to release while it was
+ * still discovering went on to take a lease, and was killed holding it (churn, under load). If its
+ * log shows no request, it may simply be killed. If it shows one, the server may have acknowledged
+ * it: it goes on for `graceMs` to bind, so that its release can reach the server.
  */
-export async function settleUnboundClient(context: SupervisorContext, entry: Entry, client: ClientHandle, graceMs: number): Promise<'nothing-requested' | 'bound' | 'requested'> {
+export async function settleUnboundClient(context: SupervisorContext, entry: Entry, client: ClientHandle, graceMs: number): Promise<UnboundClientFate> {
   const frozen = await freezeClient(client);
   const seen = entry.driver.exchangeSeen(clientLogSince(context, entry));
   const requested = seen.requests > 0 || (seen.requests6 ?? 0) > 0;
-  if (!requested && frozen !== 'running') return 'nothing-requested';
+  if (!requested && frozen !== 'running') return { outcome: 'nothing-requested', seen };
   thawClient(client);
-  if (!requested || graceMs === 0) return 'requested';
-  return (await waitForLease(entry, graceMs, new AbortController().signal)) === 'bound' ? 'bound' : 'requested';
+  // Not frozen in time: what it sent cannot be known, so it is stopped with a release as before.
+  if (!requested || graceMs === 0) return { outcome: 'requested', seen };
+  const bound = (await waitForLease(entry, graceMs, new AbortController().signal)) === 'bound';
+  return { outcome: bound ? 'bound' : 'requested', seen };
 }
 
 /** What the current client printed since it started. */

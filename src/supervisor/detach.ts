@@ -2,6 +2,7 @@
 // (attach failed, container gone, garbage collection, release-all), and release-all.
 import { writeRecord } from '../store/records.js';
 import { isContainerAlive } from '../store/container-ref.js';
+import type { ExchangeSeen } from '../dhcp/driver.js';
 import type { StopOutcome } from './clients.js';
 import { clientLogSince, settleUnboundClient } from './client-keeper.js';
 import { clientTarget, type SupervisorContext } from './context.js';
@@ -73,16 +74,16 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
   const began = performance.now();
   const ip = record.lease?.ip;
   let clientBound = hasBound(before);
-  // Whether the server may hold a lease the record does not know: the client asked for one.
-  let requested = false;
+  // What the server may hold that the record does not know: the client asked for it, unanswered.
+  let requested: ExchangeSeen | undefined;
   let released = record.lease === null && !clientBound;
   try {
     // A client that never asked for an address goes without a release; one whose request the
     // server may have acknowledged is let finish it, so that its release reaches the server.
     if (entry.client !== undefined && !clientBound) {
-      const settled = await settleUnboundClient(context, entry, entry.client, REQUEST_GRACE_MS);
-      clientBound = settled === 'bound';
-      requested = settled === 'requested';
+      const fate = await settleUnboundClient(context, entry, entry.client, REQUEST_GRACE_MS);
+      clientBound = fate.outcome === 'bound';
+      if (fate.outcome === 'requested') requested = fate.seen;
     }
     advance(entry, { type: 'release' });
     await tearDownNetwork({
@@ -90,11 +91,11 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
       record,
       driver: entry.driver,
       client: entry.client,
-      release: clientBound || requested || record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0,
+      release: clientBound || requested !== undefined || record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0,
       target: clientTarget(context, entry),
       forgetPort: () => context.portFilter.forget(record, entry.key),
       afterStop: (outcome) => {
-        if (outcome !== undefined) released = releaseSent(context, entry, outcome, clientBound || requested);
+        if (outcome !== undefined) released = releaseSent(context, entry, outcome, clientBound, requested);
         if (released && record.lease !== null) {
           // Said on disk at once: if the rest fails, the teardown that finishes it knows the lease is gone.
           record.lease = null;
@@ -120,11 +121,16 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
 /**
  * Whether the stopped client released its lease: it had none to release (it never bound nor asked
  * for one), or it ended on our signal and its log (its release command's, for dhclient) says it
- * sent the release.
+ * sent the release of each family it held or asked for.
  */
-function releaseSent(context: SupervisorContext, entry: Entry, outcome: StopOutcome, mayHoldLease: boolean): boolean {
-  if (!mayHoldLease && entry.record.lease === null) return true; // no lease to release
-  if (outcome !== 'terminated') return false;
+function releaseSent(context: SupervisorContext, entry: Entry, outcome: StopOutcome, clientBound: boolean, requested: ExchangeSeen | undefined): boolean {
+  const { record } = entry;
   // [dual stack] the families that held a lease (dhcpv6.ts)
-  return entry.driver.releaseSent(clientLogSince(context, entry), { ipv4: entry.record.lease !== null, ipv6: (entry.record.dhcpv6?.addresses.length ?? 0) > 0 });
+  const held = {
+    ipv4: record.lease !== null || (requested?.requests ?? 0) > 0,
+    ipv6: (record.dhcpv6?.addresses.length ?? 0) > 0 || (requested?.requests6 ?? 0) > 0,
+  };
+  if (!clientBound && !held.ipv4 && !held.ipv6) return true; // no lease to release
+  if (outcome !== 'terminated') return false;
+  return entry.driver.releaseSent(clientLogSince(context, entry), held);
 }
