@@ -2,7 +2,7 @@
 // which network namespaces still hold a container process.
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { run } from '../sys/exec.js';
-import { readStartTime } from '../sys/proc.js';
+import { dirSeenBy, readStartTime } from '../sys/proc.js';
 import { toolPath } from '../sys/tools.js';
 import { ENV_CONTAINER, ENV_SPOOL, type DhcpClientName } from '../dhcp/driver.js';
 import { DRIVERS } from '../dhcp/drivers.js';
@@ -91,14 +91,9 @@ function containersByMountNs(seen: readonly ProcessSeen[], clientsDir: string): 
   for (const process of seen) {
     const privateDir = process.driver === undefined ? undefined : DRIVERS[process.driver].privateDir;
     if (privateDir === undefined || process.mountNs === undefined || byMountNs.has(process.mountNs)) continue;
-    try {
-      // Through the process's own root, so through its mount namespace: the directory it sees there.
-      const stat = statSync(`/proc/${process.name}/root${privateDir.mountpoint}`);
-      const stem = (dirs ??= privateDirs(clientsDir)).get(`${stat.dev}:${stat.ino}`);
-      if (stem !== undefined) byMountNs.set(process.mountNs, stem);
-    } catch {
-      // chrooted, or gone
-    }
+    const seen = dirSeenBy(process.name, privateDir.mountpoint);
+    const stem = seen === undefined ? undefined : (dirs ??= privateDirs(clientsDir)).get(seen);
+    if (stem !== undefined) byMountNs.set(process.mountNs, stem);
   }
   return byMountNs;
 }

@@ -222,11 +222,7 @@ export function endClientLeftovers(handle: Pick<ClientHandle, 'mountNs'>): void 
   const hold = handle.mountNs;
   if (hold?.fd === undefined) return;
   try {
-    const clients = installedClientExecutables();
-    for (const process of processesInMountNs(hold.inode)) {
-      const exe = exeOf(process.pid);
-      if (exe !== undefined && clients.has(exe)) signal(process, 'SIGKILL');
-    }
+    killClientsInMountNs(hold.inode, installedClientExecutables());
   } finally {
     closeSync(hold.fd);
     hold.fd = undefined;
@@ -250,14 +246,17 @@ export function endOrphanedClientProcesses(paths: SupervisorPaths, driver: DhcpD
     return; // never started here, or already removed
   }
   if (!dir.isDirectory()) return;
-  const namespaces = mountNamespacesShowing(privateDir.mountpoint, dir);
+  const namespaces = mountNamespacesShowing(privateDir.mountpoint, `${dir.dev}:${dir.ino}`);
   if (namespaces.size === 0) return;
   const clients = installedClientExecutables();
-  for (const inode of namespaces) {
-    for (const process of processesInMountNs(inode)) {
-      const exe = exeOf(process.pid);
-      if (exe !== undefined && clients.has(exe)) signal(process, 'SIGKILL');
-    }
+  for (const inode of namespaces) killClientsInMountNs(inode, clients);
+}
+
+/** SIGKILLs every DHCP client executable in a mount namespace (nothing else that may be there). */
+function killClientsInMountNs(inode: number, clients: ReadonlyMap<string, unknown>): void {
+  for (const process of processesInMountNs(inode)) {
+    const exe = exeOf(process.pid);
+    if (exe !== undefined && clients.has(exe)) signal(process, 'SIGKILL');
   }
 }
 

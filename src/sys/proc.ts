@@ -89,19 +89,23 @@ export function processesInMountNs(inode: number): ProcessIdentity[] {
 }
 
 /**
- * The mount namespaces whose members (those not chrooted) see the directory `dir` (dev and inode)
- * at `mountpoint`: where a bind mount put it, found through each process's own root.
+ * "dev:ino" of the directory a process sees at `path`, through its own root and so through its
+ * mount namespace (where a bind mount may have put another); undefined when it is chrooted or gone.
  */
-export function mountNamespacesShowing(mountpoint: string, dir: { dev: number; ino: number }): Set<number> {
+export function dirSeenBy(pid: number | string, path: string): string | undefined {
+  try {
+    const stat = statSync(`/proc/${pid}/root${path}`);
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The mount namespaces whose members (those not chrooted) see the directory `dir` ("dev:ino") at `mountpoint`. */
+export function mountNamespacesShowing(mountpoint: string, dir: string): Set<number> {
   const found = new Set<number>();
   for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const seen = statSync(`/proc/${name}/root${mountpoint}`);
-      if (seen.dev !== dir.dev || seen.ino !== dir.ino) continue;
-    } catch {
-      continue; // not there, chrooted, or gone
-    }
+    if (!/^\d+$/.test(name) || dirSeenBy(name, mountpoint) !== dir) continue;
     const inode = readMountNsInode(Number(name));
     if (inode !== undefined) found.add(inode);
   }

@@ -68,7 +68,6 @@ export class FakeContainer {
 
   async ready(): Promise<void> {
     // nsenter and unshare exec in place: wait until the pid runs sleep itself.
-    const { readFileSync } = await import('node:fs');
     for (let i = 0; i < 200; i++) {
       try {
         if (readFileSync(`/proc/${this.pid}/comm`, 'utf8').trim() === 'sleep') return;
