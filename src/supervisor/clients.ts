@@ -348,8 +348,6 @@ async function stopAndRelease(paths: SupervisorPaths, driver: DhcpDriver, handle
 
 async function signalAndWait(handle: ClientHandle, sig: NodeJS.Signals, graceMs: number): Promise<StopOutcome> {
   if (!signal(handle.identity, sig)) return 'gone';
-  // A client left frozen (settleUnboundClient: the record still holds a lease) acts on it only once thawed.
-  thawClient(handle);
   const stopped = await Promise.race([handle.exited.then(() => true), waitForExit(handle.identity, 20, graceMs).then(() => !isAlive(handle.identity))]);
   if (stopped) return 'terminated';
   signal(handle.identity, 'SIGKILL');
