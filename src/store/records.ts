@@ -81,6 +81,11 @@ const KEY_SEPARATOR = '@';
  * What one interface of a container is known by in the supervisor, the state dir and its client's
  * environment: the container id for its first interface, "<id>@<interface>" for each extra one.
  */
+/** The record says the server holds a lease for it, in either family: its release must be sent. */
+export function recordHoldsLease(record: Pick<ContainerRecord, 'lease' | 'dhcpv6'>): boolean {
+  return record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0;
+}
+
 export function recordKey(record: Pick<ContainerRecord, 'id' | 'interface' | 'extra'>): string {
   return record.extra === true ? `${record.id}${KEY_SEPARATOR}${record.interface}` : record.id;
 }

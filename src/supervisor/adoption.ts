@@ -1,6 +1,6 @@
 // Taking over what an earlier supervisor left (after its restart or crash): every record on disk
 // becomes an entry again; a live client is adopted, a dead one restarted, a gone container reaped.
-import { listRecords, recordKey, removeOrphanTempFiles, setAsideRecord, type ContainerRecord } from '../store/records.js';
+import { listRecords, recordHoldsLease, recordKey, removeOrphanTempFiles, setAsideRecord, type ContainerRecord } from '../store/records.js';
 import { isAlive } from '../sys/proc.js';
 import { isContainerAlive } from '../store/container-ref.js';
 import { adoptClient, thawClient } from './clients.js';
@@ -45,7 +45,7 @@ async function adoptRecord(context: SupervisorContext, record: ContainerRecord):
     // A supervisor that died in a teardown may have left it frozen (settleUnboundClient).
     thawClient(client);
     entry.client = client;
-    advance(entry, { type: 'client-adopted', holdsLease: record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0 }); // [dual stack] either family's lease
+    advance(entry, { type: 'client-adopted', holdsLease: recordHoldsLease(record) }); // [dual stack] either family's lease
     void client.exited.then(() => onClientExit(context, entry, client));
   }
   if (record.phase !== 'active' || !isContainerAlive(record)) {

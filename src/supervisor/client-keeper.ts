@@ -2,6 +2,7 @@
 // with a back-off when it exits while the container runs, and wait for its lease.
 import { readFileSync, statSync } from 'node:fs';
 import { isContainerAlive } from '../store/container-ref.js';
+import { recordHoldsLease } from '../store/records.js';
 import { signal } from '../sys/proc.js';
 import { clientLogPath, endClientLeftovers, freezeClient, newClientToken, startClient, stopClient, thawClient, type ClientHandle } from './clients.js';
 import type { ExchangeSeen } from '../dhcp/driver.js';
@@ -24,7 +25,7 @@ export async function startClientFor(context: SupervisorContext, entry: Entry): 
     if (isTearingDown(entry.state)) {
       // Torn down while it started: it must not outlive the entry, nor leave a lease behind.
       const { outcome } = await settleUnboundClient(context, entry, client, 0);
-      await stopClient(context.paths, entry.driver, client, clientTarget(context, entry), { release: outcome !== 'nothing-requested' });
+      await stopClient(context.paths, entry.driver, client, clientTarget(context, entry), { release: outcome !== 'nothing-held' });
       return;
     }
     advance(entry, { type: 'client-started' });
@@ -110,10 +111,14 @@ export function waitForLease(entry: Entry, timeoutMs: number, abort: AbortSignal
   });
 }
 
-/** What a client stopped before it bound asked of the server (see settleUnboundClient). */
+/** What a client stopped before it bound may hold on the server (see settleUnboundClient). */
 export interface UnboundClientFate {
-  /** nothing-requested: it never asked for an address, so the server holds nothing for it. */
-  outcome: 'nothing-requested' | 'bound' | 'requested';
+  /**
+   * nothing-held: it never asked for an address and the record holds no lease, so the server holds
+   * nothing for it: it is left frozen, to be killed. bound: it bound in the grace. unbound: it is
+   * to stop with a release (it asked, or the record holds a lease), running again.
+   */
+  outcome: 'nothing-held' | 'bound' | 'unbound';
   seen: ExchangeSeen;
 }
 
@@ -121,19 +126,20 @@ export interface UnboundClientFate {
  * What becomes of a client that is to stop before it bound. It is frozen first, so that no request
  * can leave between the look at its log and the signal: a dhcpcd told to release while it was
  * still discovering went on to take a lease, and was killed holding it (churn, under load). If its
- * log shows no request, it may simply be killed. If it shows one, the server may have acknowledged
- * it: it goes on for `graceMs` to bind, so that its release can reach the server.
+ * log shows no request and the record no lease, it may simply be killed. If it asked, the server
+ * may have acknowledged it: it goes on for `graceMs` to bind, so that its release can reach the
+ * server. Only a client to be killed stays frozen: a frozen one could not act on its release signal.
  */
 export async function settleUnboundClient(context: SupervisorContext, entry: Entry, client: ClientHandle, graceMs: number): Promise<UnboundClientFate> {
   const frozen = await freezeClient(client);
   const seen = entry.driver.exchangeSeen(clientLogSince(context, entry));
   const requested = seen.requests > 0 || (seen.requests6 ?? 0) > 0;
-  if (!requested && frozen !== 'running') return { outcome: 'nothing-requested', seen };
+  // Not frozen in time ('running'): what it sent cannot be known, so it is stopped with a release as before.
+  if (!requested && !recordHoldsLease(entry.record) && frozen !== 'running') return { outcome: 'nothing-held', seen };
   thawClient(client);
-  // Not frozen in time: what it sent cannot be known, so it is stopped with a release as before.
-  if (!requested || graceMs === 0) return { outcome: 'requested', seen };
+  if (!requested || graceMs === 0) return { outcome: 'unbound', seen };
   const bound = (await waitForLease(entry, graceMs, new AbortController().signal)) === 'bound';
-  return { outcome: bound ? 'bound' : 'requested', seen };
+  return { outcome: bound ? 'bound' : 'unbound', seen };
 }
 
 /** What the current client printed since it started. */

@@ -76,6 +76,8 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
   let clientBound = hasBound(before);
   // What the server may hold that the record does not know: the client asked for it, unanswered.
   let requested: ExchangeSeen | undefined;
+  // The client holds nothing on the server: killed, with no release to wait for.
+  let nothingHeld = false;
   let released = record.lease === null && !clientBound;
   try {
     // A client that never asked for an address goes without a release; one whose request the
@@ -83,7 +85,8 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
     if (entry.client !== undefined && !clientBound) {
       const fate = await settleUnboundClient(context, entry, entry.client, REQUEST_GRACE_MS);
       clientBound = fate.outcome === 'bound';
-      if (fate.outcome === 'requested') requested = fate.seen;
+      nothingHeld = fate.outcome === 'nothing-held';
+      if (fate.outcome === 'unbound') requested = fate.seen;
     }
     advance(entry, { type: 'release' });
     await tearDownNetwork({
@@ -91,7 +94,7 @@ async function doTeardown(context: SupervisorContext, entry: Entry, before: Life
       record,
       driver: entry.driver,
       client: entry.client,
-      release: clientBound || requested !== undefined || record.lease !== null || (record.dhcpv6?.addresses.length ?? 0) > 0,
+      release: !nothingHeld,
       target: clientTarget(context, entry),
       forgetPort: () => context.portFilter.forget(record, entry.key),
       afterStop: (outcome) => {
